@@ -1,0 +1,57 @@
+import type { Span } from "@opentelemetry/api";
+import { ATTR_TRUNCATED } from "./attributes.js";
+import { type JsonBudget, toBoundedJson, toBoundedText } from "./json.js";
+
+/** A user function applied to every captured string before it is set on a span. */
+export type ContentMask = (value: string, attribute: string) => string;
+
+/**
+ * The content capture policy: the one place that decides whether prompts, completions, tool
+ * arguments and documents are recorded, and how. Callers pass a thunk, so when capture is off
+ * no content is read or serialized at all.
+ */
+export class ContentCapture {
+  private readonly truncatedBySpan = new WeakMap<Span, string[]>();
+
+  constructor(
+    readonly enabled: boolean,
+    private readonly mask: ContentMask | undefined,
+    private readonly budget: JsonBudget,
+  ) {}
+
+  /** Sets `attribute` to the bounded JSON of `produce()`, when capture is on. */
+  setJson(span: Span, attribute: string, produce: () => unknown): void {
+    if (!this.enabled) return;
+    const value = produce();
+    if (value === undefined) return;
+    const { json, truncated } = toBoundedJson(value, this.budget, this.maskFor(attribute));
+    span.setAttribute(attribute, json);
+    if (truncated) this.markTruncated(span, attribute);
+  }
+
+  /** Sets `attribute` to the bounded text, when capture is on. */
+  setText(span: Span, attribute: string, value: string | undefined): void {
+    if (!this.enabled || value === undefined) return;
+    const { text, truncated } = toBoundedText(value, this.budget.maxChars, this.maskFor(attribute));
+    span.setAttribute(attribute, text);
+    if (truncated) this.markTruncated(span, attribute);
+  }
+
+  /** The bounded JSON of a value for a place other than an attribute (an event), or undefined when off. */
+  json(attribute: string, value: unknown): string | undefined {
+    if (!this.enabled || value === undefined) return undefined;
+    return toBoundedJson(value, this.budget, this.maskFor(attribute)).json;
+  }
+
+  private maskFor(attribute: string): ((text: string) => string) | undefined {
+    const mask = this.mask;
+    return mask === undefined ? undefined : (text) => mask(text, attribute);
+  }
+
+  private markTruncated(span: Span, attribute: string): void {
+    const names = this.truncatedBySpan.get(span) ?? [];
+    if (names.length === 0) this.truncatedBySpan.set(span, names);
+    if (!names.includes(attribute)) names.push(attribute);
+    span.setAttribute(ATTR_TRUNCATED, names);
+  }
+}

@@ -1,0 +1,33 @@
+import type { Attributes } from "@opentelemetry/api";
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_DESCRIPTION,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_TYPE,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+} from "./attributes.js";
+
+export interface ToolExecution {
+  name: string;
+  description?: string;
+  /** The id of the model's tool call this execution answers. */
+  callId?: string;
+}
+
+/** Tool spans: `execute_tool {gen_ai.tool.name}`, kind INTERNAL (genai-semconv §1). */
+export function toolSpanName(name: string): string {
+  return `${GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL} ${name}`;
+}
+
+export function toolStartAttributes(tool: ToolExecution): Attributes {
+  const attributes: Attributes = {
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+    [ATTR_GEN_AI_TOOL_NAME]: tool.name,
+    // LangChain tools are functions the application runs (spec values: function, extension, datastore).
+    [ATTR_GEN_AI_TOOL_TYPE]: "function",
+  };
+  if (tool.description !== undefined) attributes[ATTR_GEN_AI_TOOL_DESCRIPTION] = tool.description;
+  if (tool.callId !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_ID] = tool.callId;
+  return attributes;
+}

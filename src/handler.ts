@@ -1,0 +1,492 @@
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import type { Serialized } from "@langchain/core/load/serializable";
+import type { BaseMessage } from "@langchain/core/messages";
+import type { LLMResult } from "@langchain/core/outputs";
+import type { ChainValues } from "@langchain/core/utils/types";
+import { type Attributes, type Context, context, diag, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  ATTR_AGENT_LOG,
+  ATTR_AGENT_OUTPUT,
+  ATTR_EVENT_DATA,
+  ATTR_EVENT_NAME,
+  ATTR_GEN_AI_RETRIEVAL_DOCUMENTS,
+  ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_CALL_RESULT,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_LANGCHAIN_RUN_ID,
+  ATTR_LANGCHAIN_RUN_TYPE,
+  ATTR_ORPHANED,
+  EVENT_AGENT_ACTION,
+  EVENT_AGENT_FINISH,
+  EVENT_CUSTOM,
+} from "./genai/attributes.js";
+import { ContentCapture } from "./genai/capture.js";
+import { recordError } from "./genai/errors.js";
+import {
+  captureInferenceInput,
+  captureInferenceOutput,
+  inferenceSpanName,
+  inferenceStartAttributes,
+  setInferenceResponse,
+  setTimeToFirstChunk,
+} from "./genai/inference.js";
+import type { InferenceOperation } from "./genai/records.js";
+import { retrievalSpanName, retrievalStartAttributes } from "./genai/retrieval.js";
+import { toolSpanName, toolStartAttributes } from "./genai/tool.js";
+import { readDocuments } from "./langchain/documents.js";
+import { promptMessage, splitChatInput } from "./langchain/messages.js";
+import { readRequestParams } from "./langchain/params.js";
+import { readProvider } from "./langchain/provider.js";
+import { readModelResponse, readOutputMessages } from "./langchain/result.js";
+import { runDisplayName } from "./langchain/serialized.js";
+import { ToolCatalog, readToolDefinitions, readToolResult } from "./langchain/tools.js";
+import { type OpenTelemetryCallbackHandlerOptions, type ResolvedHandlerOptions, resolveHandlerOptions } from "./options.js";
+import { type OrphanReason, type PinnedStart, RunRegistry, type RunKind, type RunState } from "./runs.js";
+
+/** A run's start, once the LangChain arguments are read: what the span is made of. */
+interface SpanStart {
+  name: string;
+  kind: SpanKind;
+  runKind: RunKind;
+  attributes: Attributes;
+}
+
+const now = (): number => performance.now();
+
+/**
+ * Turns every LangChain run into an OpenTelemetry span with GenAI semantic-convention attributes.
+ *
+ * Pass it as `callbacks: [handler]` to any runnable, or attach it once to a model or chain; one
+ * instance serves any number of concurrent runs. Each callback only translates: LangChain values
+ * are read by `langchain/`, spans are written by `genai/`, runs are tracked by the registry.
+ * No callback ever throws into LangChain.
+ */
+export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
+  name = "OpenTelemetryCallbackHandler";
+
+  private readonly config: ResolvedHandlerOptions;
+  private readonly capture: ContentCapture;
+  private readonly runs: RunRegistry;
+  private readonly tools = new ToolCatalog();
+  /** Errors already recorded with an exception event, so ancestors failing with them don't repeat it. */
+  private readonly recordedErrors = new WeakSet<object>();
+
+  constructor(options: OpenTelemetryCallbackHandlerOptions = {}) {
+    const config = resolveHandlerOptions(options);
+    super({ _awaitHandler: config.awaitHandlers });
+    this.config = config;
+    this.capture = new ContentCapture(config.captureContent, config.mask, {
+      maxChars: config.maxContentLength,
+      maxDepth: 20,
+      maxItems: 1000,
+    });
+    this.runs = new RunRegistry(config.maxOpenRuns, config.orphanTimeoutMs, (run, reason) =>
+      this.endOrphan(run, reason),
+    );
+  }
+
+  /** Copies share this instance: its registry is what links children to parents. */
+  override copy(): this {
+    return this;
+  }
+
+  /** Number of runs started and not yet ended (for tests and health checks). */
+  get openRuns(): number {
+    return this.runs.size;
+  }
+
+  /**
+   * Ends every open run's span, marked as orphaned. Call before shutting the tracer provider down
+   * if runs may still be in flight; `setupTracing().shutdown()` does it for you.
+   */
+  endOpenRuns(): void {
+    this.guard("endOpenRuns", () => this.runs.endAll());
+  }
+
+  // ── Chat models and LLMs ───────────────────────────────────────────────────────────────────
+
+  override handleChatModelStart(
+    llm: Serialized,
+    messages: BaseMessage[][],
+    runId: string,
+    parentRunId?: string,
+    extraParams?: Record<string, unknown>,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+  ): void {
+    this.guard("handleChatModelStart", () => {
+      const state = this.startModel("chat", llm, runId, parentRunId, extraParams, metadata, runName);
+      if (state === undefined) return;
+      captureInferenceInput(state.span, this.capture, () => {
+        const { system, input } = splitChatInput(messages?.[0] ?? []);
+        return { systemInstructions: system, messages: input, tools: readToolDefinitions(extraParams) };
+      });
+    });
+  }
+
+  override handleLLMStart(
+    llm: Serialized,
+    prompts: string[],
+    runId: string,
+    parentRunId?: string,
+    extraParams?: Record<string, unknown>,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+  ): void {
+    this.guard("handleLLMStart", () => {
+      const state = this.startModel("text_completion", llm, runId, parentRunId, extraParams, metadata, runName);
+      if (state === undefined) return;
+      captureInferenceInput(state.span, this.capture, () => ({
+        systemInstructions: [],
+        messages: (prompts ?? []).map(promptMessage),
+      }));
+    });
+  }
+
+  // Called for every streamed chunk: only the first one does any work.
+  override handleLLMNewToken(_token: string, _idx: unknown, runId: string): void {
+    const run = this.runs.get(runId);
+    if (run !== undefined && run.firstChunkAt === undefined) run.firstChunkAt = now();
+  }
+
+  override handleLLMEnd(output: LLMResult, runId: string): void {
+    this.guard("handleLLMEnd", () => {
+      const run = this.runs.close(runId);
+      if (run === undefined) return;
+      this.finishModel(run, output);
+      run.span.end();
+    });
+  }
+
+  override handleLLMError(error: unknown, runId: string): void {
+    this.endWithError("handleLLMError", runId, error);
+  }
+
+  // ── Chains and other runnables ─────────────────────────────────────────────────────────────
+
+  // LangChain calls this with (chain, inputs, runId, parentRunId, tags, metadata, runType, runName):
+  // the declared signature orders its optional parameters differently from the call.
+  override handleChainStart(
+    chain: Serialized,
+    _inputs: ChainValues,
+    runId: string,
+    parentRunId?: string,
+    _tags?: string[],
+    _metadata?: Record<string, unknown>,
+    runType?: string,
+    runName?: string,
+  ): void {
+    this.guard("handleChainStart", () => {
+      const attributes: Attributes = { [ATTR_LANGCHAIN_RUN_ID]: runId };
+      if (typeof runType === "string" && runType.length > 0) attributes[ATTR_LANGCHAIN_RUN_TYPE] = runType;
+      this.startRun(runId, asOptionalString(parentRunId), {
+        name: runDisplayName(chain, asOptionalString(runName), "chain"),
+        kind: SpanKind.INTERNAL,
+        runKind: "chain",
+        attributes,
+      });
+    });
+  }
+
+  override handleChainEnd(_outputs: ChainValues, runId: string): void {
+    this.guard("handleChainEnd", () => this.runs.close(runId)?.span.end());
+  }
+
+  override handleChainError(error: unknown, runId: string): void {
+    this.endWithError("handleChainError", runId, error);
+  }
+
+  // ── Tools ──────────────────────────────────────────────────────────────────────────────────
+
+  override handleToolStart(
+    tool: Serialized,
+    input: string,
+    runId: string,
+    parentRunId?: string,
+    _tags?: string[],
+    _metadata?: Record<string, unknown>,
+    runName?: string,
+    toolCallId?: string,
+  ): void {
+    this.guard("handleToolStart", () => {
+      const name = runDisplayName(tool, runName, "tool");
+      const state = this.startRun(runId, parentRunId, {
+        name: toolSpanName(name),
+        kind: SpanKind.INTERNAL,
+        runKind: "tool",
+        attributes: toolStartAttributes({
+          name,
+          description: this.tools.description(name),
+          callId: asOptionalString(toolCallId),
+        }),
+      });
+      if (state !== undefined) this.capture.setJson(state.span, ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, () => parseJsonText(input));
+    });
+  }
+
+  override handleToolEnd(output: unknown, runId: string): void {
+    this.guard("handleToolEnd", () => {
+      const run = this.runs.close(runId);
+      if (run === undefined) return;
+      const result = readToolResult(output);
+      this.capture.setJson(run.span, ATTR_GEN_AI_TOOL_CALL_RESULT, () => result.content);
+      // A ToolMessage with status "error" is a failure the tool reported instead of throwing.
+      if (result.failed) recordError(run.span, { name: "ToolError", message: describeFailure(result.content) }, true);
+      run.span.end();
+    });
+  }
+
+  override handleToolError(error: unknown, runId: string): void {
+    this.endWithError("handleToolError", runId, error);
+  }
+
+  // ── Retrievers ─────────────────────────────────────────────────────────────────────────────
+
+  override handleRetrieverStart(
+    retriever: Serialized,
+    query: string,
+    runId: string,
+    parentRunId?: string,
+    _tags?: string[],
+    _metadata?: Record<string, unknown>,
+    name?: string,
+  ): void {
+    this.guard("handleRetrieverStart", () => {
+      const dataSource = runDisplayName(retriever, name, "retriever");
+      const state = this.startRun(runId, parentRunId, {
+        name: retrievalSpanName(dataSource),
+        kind: SpanKind.INTERNAL,
+        runKind: "retriever",
+        attributes: retrievalStartAttributes(dataSource),
+      });
+      if (state !== undefined && typeof query === "string") {
+        this.capture.setText(state.span, ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, query);
+      }
+    });
+  }
+
+  override handleRetrieverEnd(documents: unknown[], runId: string): void {
+    this.guard("handleRetrieverEnd", () => {
+      const run = this.runs.close(runId);
+      if (run === undefined) return;
+      this.capture.setJson(run.span, ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, () => readDocuments(documents));
+      run.span.end();
+    });
+  }
+
+  override handleRetrieverError(error: unknown, runId: string): void {
+    this.endWithError("handleRetrieverError", runId, error);
+  }
+
+  // ── Events on a run's span ─────────────────────────────────────────────────────────────────
+
+  override handleAgentAction(action: unknown, runId: string): void {
+    this.guard("handleAgentAction", () => {
+      const run = this.runs.get(runId);
+      if (run === undefined) return;
+      const attributes: Attributes = {};
+      const tool = (action as { tool?: unknown } | undefined)?.tool;
+      if (typeof tool === "string") attributes[ATTR_GEN_AI_TOOL_NAME] = tool;
+      const toolInput = this.capture.json(ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, (action as { toolInput?: unknown })?.toolInput);
+      if (toolInput !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = toolInput;
+      const log = this.capture.json(ATTR_AGENT_LOG, (action as { log?: unknown })?.log);
+      if (log !== undefined) attributes[ATTR_AGENT_LOG] = log;
+      run.span.addEvent(EVENT_AGENT_ACTION, attributes);
+    });
+  }
+
+  override handleAgentEnd(finish: unknown, runId: string): void {
+    this.guard("handleAgentEnd", () => {
+      const run = this.runs.get(runId);
+      if (run === undefined) return;
+      const attributes: Attributes = {};
+      const output = this.capture.json(ATTR_AGENT_OUTPUT, (finish as { returnValues?: unknown })?.returnValues);
+      if (output !== undefined) attributes[ATTR_AGENT_OUTPUT] = output;
+      run.span.addEvent(EVENT_AGENT_FINISH, attributes);
+    });
+  }
+
+  override handleCustomEvent(eventName: string, data: unknown, runId: string): void {
+    this.guard("handleCustomEvent", () => {
+      const run = this.runs.get(runId);
+      if (run === undefined) return;
+      const attributes: Attributes = { [ATTR_EVENT_NAME]: String(eventName) };
+      const json = this.capture.json(ATTR_EVENT_DATA, data);
+      if (json !== undefined) attributes[ATTR_EVENT_DATA] = json;
+      run.span.addEvent(EVENT_CUSTOM, attributes);
+    });
+  }
+
+  // ── LangChain's synchronous tracer hooks ───────────────────────────────────────────────────
+  //
+  // In background mode (`awaitHandlers: false`) LangChain queues callbacks and runs them later,
+  // in whatever async context the queue happens to be in, so the caller's active span is lost.
+  // LangChain calls these `_createRunFor*` hooks synchronously, in the caller's context, for
+  // handlers that look like its BaseTracer (`_addRunToRunMap`); we use them only to pin the
+  // caller's context and the true start time for the deferred start callback.
+
+  /** @internal Marks this handler as tracer-like so LangChain calls the hooks below. */
+  _addRunToRunMap(): void {}
+
+  /** @internal */
+  _createRunForLLMStart(_llm: unknown, _prompts: unknown, runId: string): void {
+    this.pinCaller(runId);
+  }
+  /** @internal */
+  _createRunForChatModelStart(_llm: unknown, _messages: unknown, runId: string): void {
+    this.pinCaller(runId);
+  }
+  /** @internal */
+  _createRunForChainStart(_chain: unknown, _inputs: unknown, runId: string): void {
+    this.pinCaller(runId);
+  }
+  /** @internal */
+  _createRunForToolStart(_tool: unknown, _input: unknown, runId: string): void {
+    this.pinCaller(runId);
+  }
+  /** @internal */
+  _createRunForRetrieverStart(_retriever: unknown, _query: unknown, runId: string): void {
+    this.pinCaller(runId);
+  }
+
+  private pinCaller(runId: string): void {
+    // Awaited callbacks run in the caller's context already: nothing to pin.
+    if (this.awaitHandlers) return;
+    try {
+      this.runs.pin(runId, { context: context.active(), time: performance.timeOrigin + performance.now() });
+    } catch (error) {
+      diag.debug("langchain-otel: pinCaller failed", error);
+    }
+  }
+
+  // ── The one start path and the one end path ────────────────────────────────────────────────
+
+  private startModel(
+    operation: InferenceOperation,
+    llm: Serialized,
+    runId: string,
+    parentRunId: string | undefined,
+    extraParams: Record<string, unknown> | undefined,
+    metadata: Record<string, unknown> | undefined,
+    runName: string | undefined,
+  ): RunState | undefined {
+    if (!this.config.modelSpans) {
+      this.runs.unpin(runId);
+      return undefined;
+    }
+    const params = readRequestParams(llm, extraParams, metadata);
+    this.tools.remember(extraParams);
+    const attributes = inferenceStartAttributes(operation, readProvider(llm, metadata), params);
+    attributes[ATTR_LANGCHAIN_RUN_ID] = runId;
+    return this.startRun(runId, parentRunId, {
+      name: inferenceSpanName(operation, params.model ?? asOptionalString(runName)),
+      kind: SpanKind.CLIENT,
+      runKind: "model",
+      attributes,
+    });
+  }
+
+  private finishModel(run: RunState, output: LLMResult): void {
+    if (run.firstChunkAt !== undefined) setTimeToFirstChunk(run.span, (run.firstChunkAt - run.startedAt) / 1000);
+    setInferenceResponse(run.span, readModelResponse(output));
+    captureInferenceOutput(run.span, this.capture, () => readOutputMessages(output));
+  }
+
+  private startRun(runId: string, parentRunId: string | undefined, start: SpanStart): RunState | undefined {
+    const pinned = this.runs.unpin(runId);
+    // A duplicate start keeps the first span: ending it twice or leaking one would both be worse.
+    if (typeof runId !== "string" || this.runs.has(runId)) return undefined;
+    const parent = this.parentContext(parentRunId, pinned);
+    if (this.config.attributes !== undefined) Object.assign(start.attributes, this.config.attributes);
+    const span = this.config.tracer.startSpan(
+      start.name,
+      { kind: start.kind, attributes: start.attributes, startTime: pinned?.time },
+      parent,
+    );
+    const state: RunState = {
+      span,
+      context: trace.setSpan(parent, span),
+      kind: start.runKind,
+      openedAt: Date.now(),
+      startedAt: now(),
+    };
+    this.runs.open(runId, state);
+    return state;
+  }
+
+  /**
+   * A run's parent: its parent run's span when this handler traces the parent; otherwise the span
+   * active in the caller when the run started (an HTTP request span, say).
+   */
+  private parentContext(parentRunId: string | undefined, pinned: PinnedStart | undefined): Context {
+    if (parentRunId !== undefined) {
+      const parent = this.runs.get(parentRunId);
+      if (parent !== undefined) return parent.context;
+    }
+    return pinned?.context ?? context.active();
+  }
+
+  private endWithError(callback: string, runId: string, error: unknown): void {
+    this.guard(callback, () => {
+      const run = this.runs.close(runId);
+      if (run === undefined) return;
+      const origin = this.firstSighting(error);
+      recordError(run.span, error, origin);
+      run.span.end();
+    });
+  }
+
+  /** True the first time an error object is seen: that run is where it happened. */
+  private firstSighting(error: unknown): boolean {
+    if (typeof error !== "object" || error === null) return true;
+    if (this.recordedErrors.has(error)) return false;
+    this.recordedErrors.add(error);
+    return true;
+  }
+
+  private endOrphan(run: RunState, reason: OrphanReason): void {
+    try {
+      run.span.setAttribute(ATTR_ORPHANED, reason);
+      run.span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: `langchain-otel: the run never reported its end (${reason}); span ended by the handler`,
+      });
+      run.span.end();
+    } catch (error) {
+      diag.debug("langchain-otel: ending an orphaned run failed", error);
+    }
+  }
+
+  /** Runs a callback body; a failure is reported to OTel's diag logger, never thrown into LangChain. */
+  private guard(callback: string, body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      diag.warn(`langchain-otel: ${callback} failed; the span may be incomplete`, error);
+    }
+  }
+}
+
+function asOptionalString(value: unknown): string | undefined {
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/** Tool input arrives as a JSON string for structured tools; record the object when it parses. */
+function parseJsonText(text: unknown): unknown {
+  if (typeof text !== "string") return text;
+  const first = text.charCodeAt(0);
+  // Only objects and arrays are worth parsing: '{' or '['.
+  if (first !== 123 && first !== 91) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function describeFailure(content: unknown): string {
+  return typeof content === "string" ? content : "the tool reported an error";
+}

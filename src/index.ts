@@ -1,0 +1,19 @@
+export { ConsoleWaterfallExporter, formatWaterfall, type WaterfallExporterOptions } from "./export/waterfall.js";
+export {
+  type ExporterChoice,
+  pickExporter,
+  type SetupTracingOptions,
+  setupTracing,
+  type TracingSetup,
+} from "./export/setup.js";
+export type { ContentMask } from "./genai/capture.js";
+export { OpenTelemetryCallbackHandler } from "./handler.js";
+export {
+  LANGFUSE_INGESTION_VERSION,
+  LANGFUSE_TRACES_PATH,
+  type LangfuseExporterOptions,
+  type LangfuseRegion,
+  langfuseExporter,
+} from "./langfuse/exporter.js";
+export type { OpenTelemetryCallbackHandlerOptions } from "./options.js";
+export { SCOPE_NAME, VERSION } from "./version.js";

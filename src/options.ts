@@ -1,0 +1,113 @@
+import { type Attributes, type Tracer, type TracerProvider, trace } from "@opentelemetry/api";
+import type { ContentMask } from "./genai/capture.js";
+import { SCOPE_NAME, VERSION } from "./version.js";
+
+/** Options of `new OpenTelemetryCallbackHandler(options)`. Every option is optional. */
+export interface OpenTelemetryCallbackHandlerOptions {
+  /** Provider to get the tracer from. Default: the global provider (`trace.getTracerProvider()`). */
+  tracerProvider?: TracerProvider;
+  /** A tracer to use as is, instead of one from `tracerProvider`. Pass one or the other. */
+  tracer?: Tracer;
+  /**
+   * Record content: prompts, completions, system instructions, tool definitions, tool arguments and
+   * results, retrieval queries and documents. Default: true, unless the environment variable
+   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` is `false` (or `NO_CONTENT`).
+   * When false, no content is read or serialized at all.
+   */
+  captureContent?: boolean;
+  /**
+   * Applied to every captured string (each message text, argument, document…) before it is set on a
+   * span; return the text to record. If it throws, the value is replaced by `[masked: mask threw]`.
+   * Default: none.
+   */
+  mask?: ContentMask;
+  /** Most characters of content one attribute may carry; longer values are cut and marked. Default 32768. */
+  maxContentLength?: number;
+  /**
+   * Have LangChain await this handler instead of running it in its background callback queue.
+   * Awaited (the default, true) is what keeps spans under the caller's active span and ended
+   * before `invoke()` returns; the handler only does in-memory work, so it adds no I/O to the call.
+   */
+  awaitHandlers?: boolean;
+  /**
+   * Emit spans for chat model and LLM runs. Default true. Turn off when a provider instrumentation
+   * (e.g. of the OpenAI SDK) already traces each model call, to avoid duplicate inference spans.
+   */
+  modelSpans?: boolean;
+  /** Attributes added to every span this handler starts. Default: none. */
+  attributes?: Attributes;
+  /** Most runs open at once; past it the oldest is ended as orphaned. Default 10000. */
+  maxOpenRuns?: number;
+  /** A run open longer than this (ms) is ended as orphaned by the next sweep. Default 600000 (10 minutes). */
+  orphanTimeoutMs?: number;
+}
+
+/** The options with every default applied: the only place defaults live. */
+export interface ResolvedHandlerOptions {
+  tracer: Tracer;
+  captureContent: boolean;
+  mask: ContentMask | undefined;
+  maxContentLength: number;
+  awaitHandlers: boolean;
+  modelSpans: boolean;
+  attributes: Attributes | undefined;
+  maxOpenRuns: number;
+  orphanTimeoutMs: number;
+}
+
+export const DEFAULT_MAX_CONTENT_LENGTH = 32_768;
+export const DEFAULT_MAX_OPEN_RUNS = 10_000;
+export const DEFAULT_ORPHAN_TIMEOUT_MS = 600_000;
+
+const CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+
+/** Reads the capture switch from the environment: undefined when it is unset. */
+export function captureContentFromEnv(env: NodeJS.ProcessEnv = process.env): boolean | undefined {
+  const raw = env[CAPTURE_ENV]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return undefined;
+  // Booleans (older JS instrumentations) and the python util-genai modes (genai-semconv §4).
+  if (raw === "false" || raw === "0" || raw === "no_content" || raw === "none") return false;
+  return true;
+}
+
+function configError(message: string): TypeError {
+  return new TypeError(`langchain-otel: ${message}`);
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw configError(`option "${name}" must be a positive integer, got ${String(value)}. Omit it to use ${fallback}.`);
+  }
+  return value;
+}
+
+export function resolveHandlerOptions(options: OpenTelemetryCallbackHandlerOptions = {}): ResolvedHandlerOptions {
+  if (typeof options !== "object" || options === null) {
+    throw configError("the handler options must be an object, e.g. new OpenTelemetryCallbackHandler({ captureContent: false }).");
+  }
+  if (options.tracer !== undefined && options.tracerProvider !== undefined) {
+    throw configError('pass either "tracer" or "tracerProvider", not both.');
+  }
+  if (options.tracer !== undefined && typeof options.tracer.startSpan !== "function") {
+    throw configError('option "tracer" must be an OpenTelemetry Tracer (from provider.getTracer(name)).');
+  }
+  if (options.tracerProvider !== undefined && typeof options.tracerProvider.getTracer !== "function") {
+    throw configError('option "tracerProvider" must be an OpenTelemetry TracerProvider, e.g. a NodeTracerProvider.');
+  }
+  if (options.mask !== undefined && typeof options.mask !== "function") {
+    throw configError('option "mask" must be a function (value: string, attribute: string) => string.');
+  }
+  const provider = options.tracerProvider ?? trace.getTracerProvider();
+  return {
+    tracer: options.tracer ?? provider.getTracer(SCOPE_NAME, VERSION),
+    captureContent: options.captureContent ?? captureContentFromEnv() ?? true,
+    mask: options.mask,
+    maxContentLength: positiveInteger("maxContentLength", options.maxContentLength, DEFAULT_MAX_CONTENT_LENGTH),
+    awaitHandlers: options.awaitHandlers ?? true,
+    modelSpans: options.modelSpans ?? true,
+    attributes: options.attributes,
+    maxOpenRuns: positiveInteger("maxOpenRuns", options.maxOpenRuns, DEFAULT_MAX_OPEN_RUNS),
+    orphanTimeoutMs: positiveInteger("orphanTimeoutMs", options.orphanTimeoutMs, DEFAULT_ORPHAN_TIMEOUT_MS),
+  };
+}

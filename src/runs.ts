@@ -1,0 +1,126 @@
+import type { Context, Span } from "@opentelemetry/api";
+
+/** The span kinds of LangChain runs this registry tracks. */
+export type RunKind = "model" | "tool" | "retriever" | "chain";
+
+/** What the handler keeps for an open run: created at start, deleted at end. */
+export interface RunState {
+  readonly span: Span;
+  /** The context children of this run start in: its parent's context with this span active. */
+  readonly context: Context;
+  readonly kind: RunKind;
+  /** `Date.now()` at start, for the orphan sweep. */
+  readonly openedAt: number;
+  /** `performance.now()` at start, for the time to first chunk of a model run. */
+  readonly startedAt: number;
+  /** `performance.now()` when a model run's first streamed chunk arrived. */
+  firstChunkAt?: number;
+}
+
+/** The caller's context and start time, pinned synchronously when LangChain defers the callback. */
+export interface PinnedStart {
+  context: Context;
+  /** Epoch milliseconds (fractional). */
+  time: number;
+}
+
+export type OrphanReason = "timeout" | "capacity" | "shutdown";
+
+/**
+ * Run registry: runId → open run. Bounded: past `maxOpenRuns` the oldest run is ended as an
+ * orphan, and runs open longer than `orphanTimeoutMs` are ended by a sweep (runs that never end:
+ * an abandoned stream, a crashed worker). Map order is insertion order, so the oldest run is first.
+ */
+export class RunRegistry {
+  private readonly runs = new Map<string, RunState>();
+  private readonly pinned = new Map<string, PinnedStart>();
+  private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly maxOpenRuns: number,
+    private readonly orphanTimeoutMs: number,
+    private readonly endOrphan: (run: RunState, reason: OrphanReason) => void,
+  ) {}
+
+  get size(): number {
+    return this.runs.size;
+  }
+
+  get(runId: string): RunState | undefined {
+    return this.runs.get(runId);
+  }
+
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  open(runId: string, run: RunState): void {
+    this.runs.set(runId, run);
+    if (this.runs.size > this.maxOpenRuns) this.evictOldest();
+    if (this.sweepTimer === undefined) this.scheduleSweep();
+  }
+
+  /** Removes and returns the run; undefined for an unknown or already ended run. */
+  close(runId: string): RunState | undefined {
+    const run = this.runs.get(runId);
+    if (run !== undefined) this.runs.delete(runId);
+    return run;
+  }
+
+  pin(runId: string, start: PinnedStart): void {
+    this.pinned.set(runId, start);
+    if (this.pinned.size > this.maxOpenRuns) {
+      const oldest = this.pinned.keys().next().value;
+      if (oldest !== undefined) this.pinned.delete(oldest);
+    }
+  }
+
+  unpin(runId: string): PinnedStart | undefined {
+    if (this.pinned.size === 0) return undefined;
+    const start = this.pinned.get(runId);
+    if (start !== undefined) this.pinned.delete(runId);
+    return start;
+  }
+
+  /** Ends every run open longer than the orphan timeout. */
+  sweep(now = Date.now()): void {
+    const deadline = now - this.orphanTimeoutMs;
+    for (const [runId, run] of this.runs) {
+      if (run.openedAt > deadline) break;
+      this.runs.delete(runId);
+      this.endOrphan(run, "timeout");
+    }
+  }
+
+  /** Ends every open run (at shutdown: their spans would otherwise never be exported). */
+  endAll(): void {
+    for (const [runId, run] of this.runs) {
+      this.runs.delete(runId);
+      this.endOrphan(run, "shutdown");
+    }
+    this.pinned.clear();
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  private evictOldest(): void {
+    const oldest = this.runs.entries().next().value;
+    if (oldest === undefined) return;
+    this.runs.delete(oldest[0]);
+    this.endOrphan(oldest[1], "capacity");
+  }
+
+  // One unref'd timer per handler, alive only while runs are open: it never keeps the process up.
+  private scheduleSweep(): void {
+    const interval = Math.max(1_000, Math.min(this.orphanTimeoutMs, 60_000));
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      try {
+        this.sweep();
+      } finally {
+        if (this.runs.size > 0) this.scheduleSweep();
+      }
+    }, interval);
+    this.sweepTimer.unref?.();
+  }
+}
