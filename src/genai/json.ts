@@ -157,6 +157,8 @@ class Walker {
   private entries(entries: [string, unknown][], depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [key, item] of entries) {
+      // Methods are not data: JSON drops them from objects, and so do we.
+      if (typeof item === "function") continue;
       const walked = this.walk(item, depth + 1);
       if (walked !== undefined) out[key] = walked;
     }

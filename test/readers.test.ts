@@ -1,0 +1,321 @@
+import { Document } from "@langchain/core/documents";
+import { AIMessage, AIMessageChunk, ChatMessage, HumanMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
+import { ChatGenerationChunk } from "@langchain/core/outputs";
+import { expect } from "chai";
+import { toBoundedJson } from "../src/genai/json.js";
+import { readDocuments } from "../src/langchain/documents.js";
+import { splitChatInput, toGenAIMessage } from "../src/langchain/messages.js";
+import { readRequestParams } from "../src/langchain/params.js";
+import { normaliseProvider, readProvider } from "../src/langchain/provider.js";
+import { normaliseFinishReason, readModelResponse, readOutputMessages } from "../src/langchain/result.js";
+import { readToolDefinitions, readToolResult } from "../src/langchain/tools.js";
+
+const serializedClass = (...id: string[]) => ({ lc: 1, type: "constructor", id, kwargs: {} });
+
+describe("LangChain readers", () => {
+  describe("readProvider", () => {
+    const cases: [string, unknown, unknown, string | undefined][] = [
+      ["ChatOpenAI", serializedClass("langchain", "chat_models", "openai", "ChatOpenAI"), { ls_provider: "openai" }, "openai"],
+      ["AzureChatOpenAI (ls_provider azure)", serializedClass("langchain", "chat_models", "azure_openai", "AzureChatOpenAI"), { ls_provider: "azure" }, "azure.ai.openai"],
+      ["ChatAnthropic", serializedClass("langchain", "chat_models", "anthropic", "ChatAnthropic"), { ls_provider: "anthropic" }, "anthropic"],
+      ["ChatBedrockConverse", serializedClass("langchain", "chat_models", "ChatBedrockConverse"), { ls_provider: "amazon_bedrock" }, "aws.bedrock"],
+      ["ChatVertexAI", serializedClass("langchain", "chat_models", "ChatVertexAI"), { ls_provider: "google_vertexai" }, "gcp.vertex_ai"],
+      ["ChatGoogleGenerativeAI", serializedClass("langchain", "chat_models", "ChatGoogleGenerativeAI"), { ls_provider: "google_genai" }, "gcp.gemini"],
+      ["ChatMistralAI", serializedClass("x", "ChatMistralAI"), { ls_provider: "mistral" }, "mistral_ai"],
+      ["ChatGroq", serializedClass("x", "ChatGroq"), { ls_provider: "groq" }, "groq"],
+      ["ChatXAI", serializedClass("x", "ChatXAI"), { ls_provider: "xai" }, "x_ai"],
+      ["ChatDeepSeek", serializedClass("x", "ChatDeepSeek"), { ls_provider: "deepseek" }, "deepseek"],
+      ["ChatCohere", serializedClass("x", "ChatCohere"), {}, "cohere"],
+      ["ChatOllama: a custom value", serializedClass("x", "ChatOllama"), { ls_provider: "ollama" }, "ollama"],
+      ["an unknown class without metadata", serializedClass("x", "ChatAcme"), undefined, "acme"],
+      ["nothing at all", undefined, undefined, undefined],
+    ];
+    for (const [what, serialized, metadata, expected] of cases) {
+      it(what, () => expect(readProvider(serialized, metadata)).to.equal(expected));
+    }
+    it("normalises spellings", () => {
+      expect(normaliseProvider("Azure-OpenAI")).to.equal("azure.ai.openai");
+      expect(normaliseProvider("Vertex AI")).to.equal("gcp.vertex_ai");
+    });
+  });
+
+  describe("readRequestParams", () => {
+    it("reads OpenAI invocation params", () => {
+      const params = readRequestParams(
+        undefined,
+        {
+          invocation_params: {
+            model: "gpt-4o-mini",
+            temperature: 0.3,
+            top_p: 0.8,
+            max_tokens: 100,
+            stop: ["\n\n"],
+            frequency_penalty: 0.1,
+            presence_penalty: 0.2,
+            seed: 42,
+            n: 2,
+            stream: true,
+          },
+        },
+        {},
+      );
+      expect(params).to.deep.include({
+        model: "gpt-4o-mini",
+        temperature: 0.3,
+        topP: 0.8,
+        maxTokens: 100,
+        stopSequences: ["\n\n"],
+        frequencyPenalty: 0.1,
+        presencePenalty: 0.2,
+        seed: 42,
+        choiceCount: 2,
+        stream: true,
+      });
+    });
+    it("reads Anthropic and Google spellings", () => {
+      expect(
+        readRequestParams(undefined, { invocation_params: { model: "claude-sonnet-4", top_k: 40, stop_sequences: ["END"], max_tokens: 1024 } }, {}),
+      ).to.deep.include({ model: "claude-sonnet-4", topK: 40, stopSequences: ["END"], maxTokens: 1024 });
+      expect(
+        readRequestParams(undefined, { invocation_params: { model: "gemini-2.5-flash", topP: 0.5, topK: 3, maxOutputTokens: 64, candidateCount: 1 } }, {}),
+      ).to.deep.include({ model: "gemini-2.5-flash", topP: 0.5, topK: 3, maxTokens: 64, choiceCount: 1 });
+    });
+    it("falls back to ls_* metadata and ignores maxTokens -1", () => {
+      const params = readRequestParams(undefined, { invocation_params: { max_tokens: -1 } }, { ls_model_name: "m", ls_temperature: 0, ls_stop: "STOP" });
+      expect(params).to.deep.include({ model: "m", temperature: 0, stopSequences: ["STOP"], maxTokens: undefined });
+    });
+  });
+
+  describe("messages", () => {
+    it("turns an AI message with tool calls into text and tool_call parts", () => {
+      const message = new AIMessage({
+        content: "Let me check.",
+        tool_calls: [{ id: "call_1", name: "weather", args: { city: "Paris" }, type: "tool_call" }],
+        name: "planner",
+      });
+      expect(toGenAIMessage(message)).to.deep.equal({
+        role: "assistant",
+        name: "planner",
+        parts: [
+          { type: "text", content: "Let me check." },
+          { type: "tool_call", id: "call_1", name: "weather", arguments: { city: "Paris" } },
+        ],
+      });
+    });
+    it("turns a tool message into a tool_call_response part", () => {
+      expect(toGenAIMessage(new ToolMessage({ content: "rainy", tool_call_id: "call_1" }))).to.deep.equal({
+        role: "tool",
+        parts: [{ type: "tool_call_response", id: "call_1", response: "rainy" }],
+      });
+    });
+    it("replaces inline images by a placeholder and keeps URLs", () => {
+      const base64 = Buffer.alloc(3000, 1).toString("base64");
+      const message = new HumanMessage({
+        content: [
+          { type: "text", text: "What is this?" },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${base64}` } },
+          { type: "image_url", image_url: "https://example.com/cat.jpg" },
+        ],
+      });
+      expect(toGenAIMessage(message).parts).to.deep.equal([
+        { type: "text", content: "What is this?" },
+        { type: "blob", modality: "image", mime_type: "image/png", content: "[image/png base64, 3000 bytes]" },
+        { type: "uri", modality: "image", uri: "https://example.com/cat.jpg" },
+      ]);
+    });
+    it("splits leading system messages into system instructions", () => {
+      const { system, input } = splitChatInput([
+        new SystemMessage("Be brief."),
+        new HumanMessage("Hi"),
+        new ChatMessage({ role: "critic", content: "Too long" }),
+      ]);
+      expect(system).to.deep.equal([{ type: "text", content: "Be brief." }]);
+      expect(input.map((message) => message.role)).to.deep.equal(["user", "critic"]);
+    });
+  });
+
+  describe("model responses", () => {
+    it("reads a non-streamed OpenAI-style generation", () => {
+      const message = new AIMessage({
+        content: "Hi",
+        id: "chatcmpl-1",
+        response_metadata: { model_name: "gpt-4o-mini-2024-07-18", finish_reason: "stop" },
+        usage_metadata: {
+          input_tokens: 10,
+          output_tokens: 2,
+          total_tokens: 12,
+          input_token_details: { cache_read: 4, cache_creation: 1 },
+          output_token_details: { reasoning: 1 },
+        },
+      });
+      const output = { generations: [[{ text: "Hi", message, generationInfo: { finish_reason: "stop" } }]] };
+      expect(readModelResponse(output)).to.deep.equal({
+        model: "gpt-4o-mini-2024-07-18",
+        id: "chatcmpl-1",
+        finishReasons: ["stop"],
+        usage: {
+          inputTokens: 10,
+          outputTokens: 2,
+          totalTokens: 12,
+          cacheReadInputTokens: 4,
+          cacheCreationInputTokens: 1,
+          reasoningOutputTokens: 1,
+        },
+      });
+    });
+    it("reads a streamed generation chunk and ignores LangChain's run- ids", () => {
+      const chunk = new ChatGenerationChunk({
+        text: "Hi",
+        message: new AIMessageChunk({
+          content: "Hi",
+          id: "run-123",
+          response_metadata: { model_name: "m" },
+          usage_metadata: { input_tokens: 3, output_tokens: 1, total_tokens: 4 },
+        }),
+        generationInfo: { finish_reason: "length" },
+      });
+      const response = readModelResponse({ generations: [[chunk]] });
+      expect(response).to.deep.include({ model: "m", id: undefined, finishReasons: ["length"] });
+      expect(response.usage).to.deep.include({ inputTokens: 3, outputTokens: 1 });
+      expect(readOutputMessages({ generations: [[chunk]] })[0].finish_reason).to.equal("length");
+    });
+    it("reads Anthropic usage from llmOutput, counting cached input in the input", () => {
+      const response = readModelResponse({
+        generations: [[{ text: "x", message: new AIMessage({ content: "x", response_metadata: { stop_reason: "end_turn" } }) }]],
+        llmOutput: { id: "msg_1", model: "claude", usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 7 } },
+      });
+      expect(response).to.deep.equal({
+        model: "claude",
+        id: "msg_1",
+        finishReasons: ["end_turn"],
+        usage: { inputTokens: 117, outputTokens: 5, cacheReadInputTokens: 100, cacheCreationInputTokens: 7 },
+      });
+    });
+    it("reads tokenUsage of LLM runs and n>1 choices", () => {
+      const response = readModelResponse({
+        generations: [[{ text: "a", generationInfo: { finish_reason: "stop" } }, { text: "b", generationInfo: { finish_reason: "length" } }]],
+        llmOutput: { tokenUsage: { promptTokens: 5, completionTokens: 6, totalTokens: 11 } },
+      });
+      expect(response.finishReasons).to.deep.equal(["stop", "length"]);
+      expect(response.usage).to.deep.equal({ inputTokens: 5, outputTokens: 6, totalTokens: 11 });
+    });
+    const reasons: [string, string][] = [
+      ["stop", "stop"],
+      ["end_turn", "stop"],
+      ["tool_calls", "tool_call"],
+      ["tool_use", "tool_call"],
+      ["max_tokens", "length"],
+      ["SAFETY", "content_filter"],
+      ["content_filter", "content_filter"],
+      ["custom_reason", "custom_reason"],
+    ];
+    for (const [raw, normalised] of reasons) {
+      it(`finish reason ${raw} → ${normalised}`, () => expect(normaliseFinishReason(raw)).to.equal(normalised));
+    }
+  });
+
+  it("reads documents: id, score from metadata, content", () => {
+    expect(
+      readDocuments([
+        new Document({ id: "a", pageContent: "alpha", metadata: { score: 0.9 } }),
+        new Document({ pageContent: "beta", metadata: { source: "b.md", relevance_score: 0.5 } }),
+        new Document({ pageContent: "gamma" }),
+      ]),
+    ).to.deep.equal([
+      { id: "a", score: 0.9, content: "alpha" },
+      { id: "b.md", score: 0.5, content: "beta" },
+      { content: "gamma" },
+    ]);
+  });
+
+  it("reads tool definitions in OpenAI and flat shapes", () => {
+    expect(
+      readToolDefinitions({
+        invocation_params: {
+          tools: [
+            { type: "function", function: { name: "a", description: "A", parameters: {} } },
+            { name: "b", description: "B", input_schema: {} },
+            { nonsense: true },
+          ],
+        },
+      }),
+    ).to.deep.equal([
+      { type: "function", name: "a", description: "A" },
+      { type: "function", name: "b", description: "B" },
+    ]);
+    expect(readToolDefinitions({ invocation_params: {} })).to.equal(undefined);
+  });
+
+  it("reads tool results: raw values and ToolMessages, failed ones marked", () => {
+    expect(readToolResult("plain")).to.deep.equal({ content: "plain", failed: false });
+    expect(readToolResult(new ToolMessage({ content: "ok", tool_call_id: "c" }))).to.deep.equal({ content: "ok", failed: false });
+    expect(readToolResult(new ToolMessage({ content: "boom", tool_call_id: "c", status: "error" }))).to.deep.equal({
+      content: "boom",
+      failed: true,
+    });
+  });
+
+  describe("toBoundedJson", () => {
+    it("survives hostile values and returns valid JSON", () => {
+      const cyclic: Record<string, unknown> = { name: "loop" };
+      cyclic.self = cyclic;
+      const throwingGetter = Object.defineProperty({}, "boom", {
+        enumerable: true,
+        get() {
+          throw new Error("getter");
+        },
+      });
+      const throwingToJSON = { toJSON: () => { throw new Error("toJSON"); }, keep: 1 };
+      const value = {
+        cyclic,
+        big: 10n,
+        symbol: Symbol("s"),
+        fn: function named() {},
+        throwingGetter,
+        throwingToJSON,
+        buffer: Buffer.from("abc"),
+        typed: new Float32Array(4),
+        nan: Number.NaN,
+        inf: Number.POSITIVE_INFINITY,
+        date: new Date(0),
+        error: new RangeError("bad"),
+        map: new Map([["k", 1]]),
+        set: new Set([1, 2]),
+        undef: undefined,
+        lone: "\ud800",
+      };
+      const { json } = toBoundedJson(value);
+      expect(JSON.parse(json)).to.deep.equal({
+        cyclic: { name: "loop", self: "[circular]" },
+        big: "10",
+        symbol: "Symbol(s)",
+        throwingGetter: { boom: "[unreadable]" },
+        throwingToJSON: { keep: 1 },
+        buffer: "[Buffer 3 bytes]",
+        typed: "[Float32Array 16 bytes]",
+        nan: "NaN",
+        inf: "Infinity",
+        date: "1970-01-01T00:00:00.000Z",
+        error: { name: "RangeError", message: "bad" },
+        map: { k: 1 },
+        set: [1, 2],
+        lone: "\ud800",
+      });
+    });
+    it("bounds depth, items and characters", () => {
+      let deep: unknown = "bottom";
+      for (let i = 0; i < 1000; i++) deep = { next: deep };
+      const result = toBoundedJson({ deep, list: Array.from({ length: 5000 }, (_, i) => i), text: "y".repeat(10_000_000) });
+      expect(result.truncated).to.equal(true);
+      expect(result.json.length).to.be.lessThan(100_000);
+      expect(JSON.parse(toBoundedJson([() => 1]).json)).to.deep.equal(["[function anonymous]"]);
+      const parsed = JSON.parse(result.json);
+      expect(parsed.list).to.have.length(1001);
+      expect(parsed.list[1000]).to.equal("…[4000 more items]");
+    });
+    it("replaces data URLs by a placeholder", () => {
+      const url = `data:image/jpeg;base64,${"A".repeat(4000)}`;
+      expect(JSON.parse(toBoundedJson({ url }).json)).to.deep.equal({ url: "[image/jpeg base64, 3000 bytes]" });
+    });
+  });
+});
