@@ -3,7 +3,15 @@ import type { Serialized } from "@langchain/core/load/serializable";
 import type { BaseMessage } from "@langchain/core/messages";
 import type { LLMResult } from "@langchain/core/outputs";
 import type { ChainValues } from "@langchain/core/utils/types";
-import { type Attributes, type Context, context, diag, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type Context,
+  context,
+  diag,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import {
   ATTR_AGENT_LOG,
   ATTR_AGENT_OUTPUT,
@@ -14,6 +22,7 @@ import {
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
   ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_WORKFLOW_NAME,
   ATTR_LANGCHAIN_RUN_ID,
   ATTR_LANGCHAIN_RUN_TYPE,
   ATTR_ORPHANED,
@@ -22,7 +31,8 @@ import {
   EVENT_CUSTOM,
 } from "./genai/attributes.js";
 import { ContentCapture } from "./genai/capture.js";
-import { recordError } from "./genai/errors.js";
+import { errorMessage, recordError } from "./genai/errors.js";
+import { identityAttributes } from "./genai/identity.js";
 import {
   captureInferenceInput,
   captureInferenceOutput,
@@ -35,14 +45,36 @@ import type { InferenceOperation } from "./genai/records.js";
 import { retrievalSpanName, retrievalStartAttributes } from "./genai/retrieval.js";
 import { toolSpanName, toolStartAttributes } from "./genai/tool.js";
 import { readDocuments } from "./langchain/documents.js";
+import { isControlMetadataKey, readPromptLink, readTraceIdentity } from "./langchain/identity.js";
+import { renderLangChainValue } from "./langchain/io.js";
 import { promptMessage, splitChatInput } from "./langchain/messages.js";
 import { readRequestParams } from "./langchain/params.js";
 import { readProvider } from "./langchain/provider.js";
 import { readModelResponse, readOutputMessages } from "./langchain/result.js";
 import { runDisplayName } from "./langchain/serialized.js";
-import { ToolCatalog, readToolDefinitions, readToolResult } from "./langchain/tools.js";
-import { type OpenTelemetryCallbackHandlerOptions, type ResolvedHandlerOptions, resolveHandlerOptions } from "./options.js";
-import { type OrphanReason, type PinnedStart, RunRegistry, type RunKind, type RunState } from "./runs.js";
+import { readToolDefinitions, readToolResult, ToolCatalog } from "./langchain/tools.js";
+import {
+  LANGFUSE_OBSERVATION_INPUT,
+  LANGFUSE_OBSERVATION_METADATA_PREFIX,
+  LANGFUSE_OBSERVATION_OUTPUT,
+  LANGFUSE_OBSERVATION_TYPE,
+  type ObservationType,
+} from "./langfuse/attributes.js";
+import {
+  finishWarning,
+  langfuseTraceAttributes,
+  metadataValue,
+  promptAttributes,
+  setCompletionStartTime,
+  setLevel,
+  setUsageDetails,
+} from "./langfuse/dialect.js";
+import {
+  type OpenTelemetryCallbackHandlerOptions,
+  type ResolvedHandlerOptions,
+  resolveHandlerOptions,
+} from "./options.js";
+import { type OrphanReason, type RunKind, RunRegistry, type RunState, type TraceScope } from "./runs.js";
 
 /** A run's start, once the LangChain arguments are read: what the span is made of. */
 interface SpanStart {
@@ -50,17 +82,27 @@ interface SpanStart {
   kind: SpanKind;
   runKind: RunKind;
   attributes: Attributes;
+  metadata: Record<string, unknown> | undefined;
+  tags: string[] | undefined;
 }
+
+const OBSERVATION_TYPES: Record<RunKind, ObservationType> = {
+  model: "generation",
+  tool: "tool",
+  retriever: "retriever",
+  chain: "chain",
+};
 
 const now = (): number => performance.now();
 
 /**
- * Turns every LangChain run into an OpenTelemetry span with GenAI semantic-convention attributes.
+ * Turns every LangChain run into an OpenTelemetry span with GenAI semantic-convention attributes
+ * (and, by default, the Langfuse dialect beside them).
  *
  * Pass it as `callbacks: [handler]` to any runnable, or attach it once to a model or chain; one
  * instance serves any number of concurrent runs. Each callback only translates: LangChain values
- * are read by `langchain/`, spans are written by `genai/`, runs are tracked by the registry.
- * No callback ever throws into LangChain.
+ * are read by `langchain/`, spans are written by `genai/` and `langfuse/`, runs are tracked by the
+ * registry. No callback ever throws into LangChain.
  */
 export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   name = "OpenTelemetryCallbackHandler";
@@ -117,9 +159,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     this.guard("handleChatModelStart", () => {
-      const state = this.startModel("chat", llm, runId, parentRunId, extraParams, metadata, runName);
-      if (state === undefined) return;
-      captureInferenceInput(state.span, this.capture, () => {
+      const run = this.startModel("chat", llm, runId, parentRunId, extraParams, tags, metadata, runName);
+      if (run === undefined) return;
+      captureInferenceInput(run.span, this.capture, () => {
         const { system, input } = splitChatInput(messages?.[0] ?? []);
         return { systemInstructions: system, messages: input, tools: readToolDefinitions(extraParams) };
       });
@@ -137,9 +179,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     this.guard("handleLLMStart", () => {
-      const state = this.startModel("text_completion", llm, runId, parentRunId, extraParams, metadata, runName);
-      if (state === undefined) return;
-      captureInferenceInput(state.span, this.capture, () => ({
+      const run = this.startModel(
+        "text_completion",
+        llm,
+        runId,
+        parentRunId,
+        extraParams,
+        tags,
+        metadata,
+        runName,
+      );
+      if (run === undefined) return;
+      captureInferenceInput(run.span, this.capture, () => ({
         systemInstructions: [],
         messages: (prompts ?? []).map(promptMessage),
       }));
@@ -171,28 +222,40 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   // the declared signature orders its optional parameters differently from the call.
   override handleChainStart(
     chain: Serialized,
-    _inputs: ChainValues,
+    inputs: ChainValues,
     runId: string,
     parentRunId?: string,
-    _tags?: string[],
-    _metadata?: Record<string, unknown>,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
     runType?: string,
     runName?: string,
   ): void {
     this.guard("handleChainStart", () => {
       const attributes: Attributes = { [ATTR_LANGCHAIN_RUN_ID]: runId };
       if (typeof runType === "string" && runType.length > 0) attributes[ATTR_LANGCHAIN_RUN_TYPE] = runType;
-      this.startRun(runId, asOptionalString(parentRunId), {
+      const run = this.startRun(runId, asOptionalString(parentRunId), {
         name: runDisplayName(chain, asOptionalString(runName), "chain"),
         kind: SpanKind.INTERNAL,
         runKind: "chain",
         attributes,
+        metadata,
+        tags,
       });
+      if (run === undefined) return;
+      if (this.config.langfuse)
+        this.capture.setJson(run.span, LANGFUSE_OBSERVATION_INPUT, () => inputs, renderLangChainValue);
+      this.linkPrompt(run, parentRunId, metadata);
     });
   }
 
-  override handleChainEnd(_outputs: ChainValues, runId: string): void {
-    this.guard("handleChainEnd", () => this.runs.close(runId)?.span.end());
+  override handleChainEnd(outputs: ChainValues, runId: string): void {
+    this.guard("handleChainEnd", () => {
+      const run = this.runs.close(runId);
+      if (run === undefined) return;
+      if (this.config.langfuse)
+        this.capture.setJson(run.span, LANGFUSE_OBSERVATION_OUTPUT, () => outputs, renderLangChainValue);
+      run.span.end();
+    });
   }
 
   override handleChainError(error: unknown, runId: string): void {
@@ -206,14 +269,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     input: string,
     runId: string,
     parentRunId?: string,
-    _tags?: string[],
-    _metadata?: Record<string, unknown>,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
     runName?: string,
     toolCallId?: string,
   ): void {
     this.guard("handleToolStart", () => {
       const name = runDisplayName(tool, runName, "tool");
-      const state = this.startRun(runId, parentRunId, {
+      const run = this.startRun(runId, parentRunId, {
         name: toolSpanName(name),
         kind: SpanKind.INTERNAL,
         runKind: "tool",
@@ -222,8 +285,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           description: this.tools.description(name),
           callId: asOptionalString(toolCallId),
         }),
+        metadata,
+        tags,
       });
-      if (state !== undefined) this.capture.setJson(state.span, ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, () => parseJsonText(input));
+      if (run === undefined) return;
+      this.capture.setJson(
+        run.span,
+        ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+        () => parseJsonText(input),
+        undefined,
+        this.langfuseKey(LANGFUSE_OBSERVATION_INPUT),
+      );
     });
   }
 
@@ -232,9 +304,16 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = this.runs.close(runId);
       if (run === undefined) return;
       const result = readToolResult(output);
-      this.capture.setJson(run.span, ATTR_GEN_AI_TOOL_CALL_RESULT, () => result.content);
+      this.capture.setJson(
+        run.span,
+        ATTR_GEN_AI_TOOL_CALL_RESULT,
+        () => result.content,
+        renderLangChainValue,
+        this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
+      );
       // A ToolMessage with status "error" is a failure the tool reported instead of throwing.
-      if (result.failed) recordError(run.span, { name: "ToolError", message: describeFailure(result.content) }, true);
+      if (result.failed)
+        this.markFailed(run, { name: "ToolError", message: describeFailure(result.content) }, true);
       run.span.end();
     });
   }
@@ -250,21 +329,24 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     query: string,
     runId: string,
     parentRunId?: string,
-    _tags?: string[],
-    _metadata?: Record<string, unknown>,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
     name?: string,
   ): void {
     this.guard("handleRetrieverStart", () => {
       const dataSource = runDisplayName(retriever, name, "retriever");
-      const state = this.startRun(runId, parentRunId, {
+      const run = this.startRun(runId, parentRunId, {
         name: retrievalSpanName(dataSource),
         kind: SpanKind.INTERNAL,
         runKind: "retriever",
         attributes: retrievalStartAttributes(dataSource),
+        metadata,
+        tags,
       });
-      if (state !== undefined && typeof query === "string") {
-        this.capture.setText(state.span, ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, query);
-      }
+      if (run === undefined || typeof query !== "string") return;
+      const text = this.capture.setText(run.span, ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, query);
+      if (text !== undefined && this.config.langfuse)
+        run.span.setAttribute(LANGFUSE_OBSERVATION_INPUT, JSON.stringify(text));
     });
   }
 
@@ -272,7 +354,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.guard("handleRetrieverEnd", () => {
       const run = this.runs.close(runId);
       if (run === undefined) return;
-      this.capture.setJson(run.span, ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, () => readDocuments(documents));
+      this.capture.setJson(
+        run.span,
+        ATTR_GEN_AI_RETRIEVAL_DOCUMENTS,
+        () => readDocuments(documents),
+        undefined,
+        this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
+      );
       run.span.end();
     });
   }
@@ -290,7 +378,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const attributes: Attributes = {};
       const tool = (action as { tool?: unknown } | undefined)?.tool;
       if (typeof tool === "string") attributes[ATTR_GEN_AI_TOOL_NAME] = tool;
-      const toolInput = this.capture.json(ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, (action as { toolInput?: unknown })?.toolInput);
+      const toolInput = this.capture.json(
+        ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+        (action as { toolInput?: unknown })?.toolInput,
+      );
       if (toolInput !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = toolInput;
       const log = this.capture.json(ATTR_AGENT_LOG, (action as { log?: unknown })?.log);
       if (log !== undefined) attributes[ATTR_AGENT_LOG] = log;
@@ -303,7 +394,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = this.runs.get(runId);
       if (run === undefined) return;
       const attributes: Attributes = {};
-      const output = this.capture.json(ATTR_AGENT_OUTPUT, (finish as { returnValues?: unknown })?.returnValues);
+      const output = this.capture.json(
+        ATTR_AGENT_OUTPUT,
+        (finish as { returnValues?: unknown })?.returnValues,
+      );
       if (output !== undefined) attributes[ATTR_AGENT_OUTPUT] = output;
       run.span.addEvent(EVENT_AGENT_FINISH, attributes);
     });
@@ -314,7 +408,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = this.runs.get(runId);
       if (run === undefined) return;
       const attributes: Attributes = { [ATTR_EVENT_NAME]: String(eventName) };
-      const json = this.capture.json(ATTR_EVENT_DATA, data);
+      const json = this.capture.json(ATTR_EVENT_DATA, data, renderLangChainValue);
       if (json !== undefined) attributes[ATTR_EVENT_DATA] = json;
       run.span.addEvent(EVENT_CUSTOM, attributes);
     });
@@ -370,6 +464,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runId: string,
     parentRunId: string | undefined,
     extraParams: Record<string, unknown> | undefined,
+    tags: string[] | undefined,
     metadata: Record<string, unknown> | undefined,
     runName: string | undefined,
   ): RunState | undefined {
@@ -381,62 +476,121 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.tools.remember(extraParams);
     const attributes = inferenceStartAttributes(operation, readProvider(llm, metadata), params);
     attributes[ATTR_LANGCHAIN_RUN_ID] = runId;
-    return this.startRun(runId, parentRunId, {
+    const run = this.startRun(runId, parentRunId, {
       name: inferenceSpanName(operation, params.model ?? asOptionalString(runName)),
       kind: SpanKind.CLIENT,
       runKind: "model",
       attributes,
+      metadata,
+      tags,
     });
+    if (run !== undefined && this.config.langfuse) {
+      // Prompt links go on generations only: Langfuse ignores them elsewhere.
+      const prompt = readPromptLink(metadata) ?? this.runs.get(parentRunId ?? "")?.promptLink;
+      if (prompt !== undefined) run.span.setAttributes(promptAttributes(prompt));
+    }
+    return run;
   }
 
   private finishModel(run: RunState, output: LLMResult): void {
-    if (run.firstChunkAt !== undefined) setTimeToFirstChunk(run.span, (run.firstChunkAt - run.startedAt) / 1000);
-    setInferenceResponse(run.span, readModelResponse(output));
+    if (run.firstChunkAt !== undefined) {
+      setTimeToFirstChunk(run.span, (run.firstChunkAt - run.startedAt) / 1000);
+      if (this.config.langfuse) setCompletionStartTime(run.span, performance.timeOrigin + run.firstChunkAt);
+    }
+    const response = readModelResponse(output);
+    setInferenceResponse(run.span, response);
     captureInferenceOutput(run.span, this.capture, () => readOutputMessages(output));
+    if (this.config.langfuse) {
+      setUsageDetails(run.span, response.usage);
+      const warning = finishWarning(response.finishReasons);
+      if (warning !== undefined) setLevel(run.span, "WARNING", warning);
+    }
   }
 
   private startRun(runId: string, parentRunId: string | undefined, start: SpanStart): RunState | undefined {
     const pinned = this.runs.unpin(runId);
     // A duplicate start keeps the first span: ending it twice or leaking one would both be worse.
     if (typeof runId !== "string" || this.runs.has(runId)) return undefined;
-    const parent = this.parentContext(parentRunId, pinned);
-    if (this.config.attributes !== undefined) Object.assign(start.attributes, this.config.attributes);
+    const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
+    const parent = parentRun?.context ?? pinned?.context ?? context.active();
+    const scope = parentRun?.trace ?? this.traceScope(start, parent);
+    const attributes = start.attributes;
+    if (start.runKind === "chain") attributes[ATTR_GEN_AI_WORKFLOW_NAME] = scope.workflowName ?? start.name;
+    Object.assign(attributes, scope.attributes);
+    if (this.config.langfuse) this.addLangfuseRunAttributes(attributes, start);
+    if (this.config.attributes !== undefined) Object.assign(attributes, this.config.attributes);
     const span = this.config.tracer.startSpan(
       start.name,
-      { kind: start.kind, attributes: start.attributes, startTime: pinned?.time },
+      { kind: start.kind, attributes, startTime: pinned?.time },
       parent,
     );
-    const state: RunState = {
+    const run: RunState = {
       span,
+      trace: scope,
       context: trace.setSpan(parent, span),
       kind: start.runKind,
       openedAt: Date.now(),
       startedAt: now(),
     };
-    this.runs.open(runId, state);
-    return state;
+    this.runs.open(runId, run);
+    return run;
+  }
+
+  /** The trace-wide attributes, read from the outermost run this handler sees. */
+  private traceScope(start: SpanStart, parent: Context): TraceScope {
+    const identity = readTraceIdentity(this.config.identity, start.metadata, start.tags);
+    const attributes = identityAttributes(identity.userId, identity.sessionId);
+    if (this.config.langfuse) {
+      // Name the trace after this run only when it is the trace's root; under a request span the
+      // trace keeps the request's name unless the user names it.
+      const isTraceRoot = trace.getSpanContext(parent) === undefined;
+      const traceName = identity.traceName ?? (isTraceRoot ? start.name : undefined);
+      Object.assign(attributes, langfuseTraceAttributes(traceName, identity.tags, this.config.traceMetadata));
+    }
+    return { attributes, workflowName: start.runKind === "chain" ? start.name : undefined };
+  }
+
+  private addLangfuseRunAttributes(attributes: Attributes, start: SpanStart): void {
+    attributes[LANGFUSE_OBSERVATION_TYPE] = OBSERVATION_TYPES[start.runKind];
+    if (start.tags?.includes("langsmith:hidden")) attributes["langfuse.observation.level"] = "DEBUG";
+    const metadata = start.metadata;
+    if (metadata === undefined || metadata === null || typeof metadata !== "object") return;
+    for (const key of Object.keys(metadata)) {
+      if (isControlMetadataKey(key)) continue;
+      const value = metadataValue(metadata[key]);
+      if (value !== undefined) attributes[LANGFUSE_OBSERVATION_METADATA_PREFIX + key] = value;
+    }
   }
 
   /**
-   * A run's parent: its parent run's span when this handler traces the parent; otherwise the span
-   * active in the caller when the run started (an HTTP request span, say).
+   * A prompt passed as `metadata.langfusePrompt` on a chain (typically the prompt template) links
+   * the generations that follow it under the same parent, as `@langfuse/langchain` does.
    */
-  private parentContext(parentRunId: string | undefined, pinned: PinnedStart | undefined): Context {
-    if (parentRunId !== undefined) {
-      const parent = this.runs.get(parentRunId);
-      if (parent !== undefined) return parent.context;
-    }
-    return pinned?.context ?? context.active();
+  private linkPrompt(run: RunState, parentRunId: string | undefined, metadata: unknown): void {
+    if (!this.config.langfuse) return;
+    const prompt = readPromptLink(metadata);
+    if (prompt === undefined) return;
+    run.promptLink = prompt;
+    const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
+    if (parent !== undefined) parent.promptLink = prompt;
+  }
+
+  private langfuseKey(attribute: string): string | undefined {
+    return this.config.langfuse ? attribute : undefined;
   }
 
   private endWithError(callback: string, runId: string, error: unknown): void {
     this.guard(callback, () => {
       const run = this.runs.close(runId);
       if (run === undefined) return;
-      const origin = this.firstSighting(error);
-      recordError(run.span, error, origin);
+      this.markFailed(run, error, this.firstSighting(error));
       run.span.end();
     });
+  }
+
+  private markFailed(run: RunState, error: unknown, origin: boolean): void {
+    recordError(run.span, error, origin);
+    if (this.config.langfuse) setLevel(run.span, "ERROR", errorMessage(error));
   }
 
   /** True the first time an error object is seen: that run is where it happened. */
@@ -450,10 +604,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private endOrphan(run: RunState, reason: OrphanReason): void {
     try {
       run.span.setAttribute(ATTR_ORPHANED, reason);
-      run.span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: `langchain-otel: the run never reported its end (${reason}); span ended by the handler`,
-      });
+      const message = `langchain-otel: the run never reported its end (${reason}); span ended by the handler`;
+      run.span.setStatus({ code: SpanStatusCode.ERROR, message });
+      if (this.config.langfuse) setLevel(run.span, "WARNING", message);
       run.span.end();
     } catch (error) {
       diag.debug("langchain-otel: ending an orphaned run failed", error);

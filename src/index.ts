@@ -1,4 +1,3 @@
-export { ConsoleWaterfallExporter, formatWaterfall, type WaterfallExporterOptions } from "./export/waterfall.js";
 export {
   type ExporterChoice,
   pickExporter,
@@ -6,6 +5,11 @@ export {
   setupTracing,
   type TracingSetup,
 } from "./export/setup.js";
+export {
+  ConsoleWaterfallExporter,
+  formatWaterfall,
+  type WaterfallExporterOptions,
+} from "./export/waterfall.js";
 export type { ContentMask } from "./genai/capture.js";
 export { OpenTelemetryCallbackHandler } from "./handler.js";
 export {

@@ -36,6 +36,28 @@ export interface OpenTelemetryCallbackHandlerOptions {
   modelSpans?: boolean;
   /** Attributes added to every span this handler starts. Default: none. */
   attributes?: Attributes;
+  /**
+   * The user of every trace (`user.id`), unless the run's metadata names one
+   * (`langfuseUserId`, `userId`, `user_id`). Default: none.
+   */
+  userId?: string;
+  /**
+   * The session of every trace (`session.id`, `gen_ai.conversation.id`), unless the run's metadata
+   * names one (`langfuseSessionId`, `sessionId`, `session_id`, LangGraph's `thread_id`). Default: none.
+   */
+  sessionId?: string;
+  /** Tags of every trace (`langfuse.trace.tags`), merged with `langfuseTags` metadata and the run's own tags. */
+  tags?: string[];
+  /** Trace name (`langfuse.trace.name`). Default: `langfuseTraceName` metadata, else the outermost run's name when it is the trace's root. */
+  traceName?: string;
+  /** Trace metadata (`langfuse.trace.metadata.*`) on every span. Default: none. */
+  traceMetadata?: Record<string, unknown>;
+  /**
+   * Also write the Langfuse dialect: `langfuse.observation.*` (type, level, input/output, metadata,
+   * usage details, prompt link) and `langfuse.trace.*`. Default true. Turn off for other backends
+   * to keep spans smaller; the GenAI attributes are written either way.
+   */
+  langfuseAttributes?: boolean;
   /** Most runs open at once; past it the oldest is ended as orphaned. Default 10000. */
   maxOpenRuns?: number;
   /** A run open longer than this (ms) is ended as orphaned by the next sweep. Default 600000 (10 minutes). */
@@ -51,6 +73,9 @@ export interface ResolvedHandlerOptions {
   awaitHandlers: boolean;
   modelSpans: boolean;
   attributes: Attributes | undefined;
+  identity: { userId?: string; sessionId?: string; tags?: string[]; traceName?: string };
+  traceMetadata: Record<string, unknown> | undefined;
+  langfuse: boolean;
   maxOpenRuns: number;
   orphanTimeoutMs: number;
 }
@@ -77,14 +102,20 @@ function configError(message: string): TypeError {
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value <= 0) {
-    throw configError(`option "${name}" must be a positive integer, got ${String(value)}. Omit it to use ${fallback}.`);
+    throw configError(
+      `option "${name}" must be a positive integer, got ${String(value)}. Omit it to use ${fallback}.`,
+    );
   }
   return value;
 }
 
-export function resolveHandlerOptions(options: OpenTelemetryCallbackHandlerOptions = {}): ResolvedHandlerOptions {
+export function resolveHandlerOptions(
+  options: OpenTelemetryCallbackHandlerOptions = {},
+): ResolvedHandlerOptions {
   if (typeof options !== "object" || options === null) {
-    throw configError("the handler options must be an object, e.g. new OpenTelemetryCallbackHandler({ captureContent: false }).");
+    throw configError(
+      "the handler options must be an object, e.g. new OpenTelemetryCallbackHandler({ captureContent: false }).",
+    );
   }
   if (options.tracer !== undefined && options.tracerProvider !== undefined) {
     throw configError('pass either "tracer" or "tracerProvider", not both.');
@@ -93,7 +124,20 @@ export function resolveHandlerOptions(options: OpenTelemetryCallbackHandlerOptio
     throw configError('option "tracer" must be an OpenTelemetry Tracer (from provider.getTracer(name)).');
   }
   if (options.tracerProvider !== undefined && typeof options.tracerProvider.getTracer !== "function") {
-    throw configError('option "tracerProvider" must be an OpenTelemetry TracerProvider, e.g. a NodeTracerProvider.');
+    throw configError(
+      'option "tracerProvider" must be an OpenTelemetry TracerProvider, e.g. a NodeTracerProvider.',
+    );
+  }
+  if (
+    options.tags !== undefined &&
+    (!Array.isArray(options.tags) || options.tags.some((tag) => typeof tag !== "string"))
+  ) {
+    throw configError('option "tags" must be an array of strings, e.g. ["production", "rag"].');
+  }
+  for (const name of ["userId", "sessionId", "traceName"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "string") {
+      throw configError(`option "${name}" must be a string, got ${typeof options[name]}.`);
+    }
   }
   if (options.mask !== undefined && typeof options.mask !== "function") {
     throw configError('option "mask" must be a function (value: string, attribute: string) => string.');
@@ -103,10 +147,22 @@ export function resolveHandlerOptions(options: OpenTelemetryCallbackHandlerOptio
     tracer: options.tracer ?? provider.getTracer(SCOPE_NAME, VERSION),
     captureContent: options.captureContent ?? captureContentFromEnv() ?? true,
     mask: options.mask,
-    maxContentLength: positiveInteger("maxContentLength", options.maxContentLength, DEFAULT_MAX_CONTENT_LENGTH),
+    maxContentLength: positiveInteger(
+      "maxContentLength",
+      options.maxContentLength,
+      DEFAULT_MAX_CONTENT_LENGTH,
+    ),
     awaitHandlers: options.awaitHandlers ?? true,
     modelSpans: options.modelSpans ?? true,
     attributes: options.attributes,
+    identity: {
+      userId: options.userId,
+      sessionId: options.sessionId,
+      tags: options.tags,
+      traceName: options.traceName,
+    },
+    traceMetadata: options.traceMetadata,
+    langfuse: options.langfuseAttributes ?? true,
     maxOpenRuns: positiveInteger("maxOpenRuns", options.maxOpenRuns, DEFAULT_MAX_OPEN_RUNS),
     orphanTimeoutMs: positiveInteger("orphanTimeoutMs", options.orphanTimeoutMs, DEFAULT_ORPHAN_TIMEOUT_MS),
   };

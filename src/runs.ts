@@ -1,11 +1,20 @@
-import type { Context, Span } from "@opentelemetry/api";
+import type { Attributes, Context, Span } from "@opentelemetry/api";
 
 /** The span kinds of LangChain runs this registry tracks. */
 export type RunKind = "model" | "tool" | "retriever" | "chain";
 
+/** What all runs of one trace share: computed once, at the outermost run. */
+export interface TraceScope {
+  /** Stamped on every span of the trace: user, session, Langfuse trace fields. */
+  readonly attributes: Attributes;
+  /** The outermost chain's name: `gen_ai.workflow.name` of the chain spans under it. */
+  readonly workflowName: string | undefined;
+}
+
 /** What the handler keeps for an open run: created at start, deleted at end. */
 export interface RunState {
   readonly span: Span;
+  readonly trace: TraceScope;
   /** The context children of this run start in: its parent's context with this span active. */
   readonly context: Context;
   readonly kind: RunKind;
@@ -15,6 +24,8 @@ export interface RunState {
   readonly startedAt: number;
   /** `performance.now()` when a model run's first streamed chunk arrived. */
   firstChunkAt?: number;
+  /** A Langfuse prompt that the generations run under this run were made from. */
+  promptLink?: { name: string; version: number };
 }
 
 /** The caller's context and start time, pinned synchronously when LangChain defers the callback. */

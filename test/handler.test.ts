@@ -1,17 +1,26 @@
+import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import { StringOutputParser } from "@langchain/core/output_parsers";
+import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
-import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import { FakeLLM } from "@langchain/core/utils/testing";
-import { SpanKind, SpanStatusCode, context, trace } from "@opentelemetry/api";
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { expect } from "chai";
 import { z } from "zod";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
 import { KeywordRetriever, ScriptedChatModel } from "./support/models.js";
-import { jsonAttribute, nameTree, parentId, setupTestTracing, spanId, type TestTracing, traceId } from "./support/tracing.js";
+import {
+  jsonAttribute,
+  nameTree,
+  parentId,
+  setupTestTracing,
+  spanId,
+  type TestTracing,
+  traceId,
+} from "./support/tracing.js";
 
 const corpus = [
   { id: "doc-1", text: "Refunds are accepted within 30 days." },
@@ -39,7 +48,7 @@ function ragPipeline(model: ScriptedChatModel) {
       return { question: input.question, context: docs.map((doc) => doc.pageContent).join("\n") };
     }).withConfig({ runName: "retrieve" }),
     prompt,
-    RunnableLambda.from(async (value, config) => {
+    RunnableLambda.from(async (value: BasePromptValueInterface, config) => {
       const messages = value.toChatMessages();
       const first = await bound.invoke(messages, config);
       const results = [];
@@ -131,7 +140,8 @@ describe("OpenTelemetryCallbackHandler", () => {
       expect(jsonAttribute(first, "gen_ai.system_instructions")).to.deep.equal([
         {
           type: "text",
-          content: "Answer from the context.\nRefunds are accepted within 30 days.\nRefunds for digital goods are not accepted.",
+          content:
+            "Answer from the context.\nRefunds are accepted within 30 days.\nRefunds for digital goods are not accepted.",
         },
       ]);
       expect(jsonAttribute(first, "gen_ai.input.messages")).to.deep.equal([
@@ -149,7 +159,9 @@ describe("OpenTelemetryCallbackHandler", () => {
       ]);
       const input = jsonAttribute(second, "gen_ai.input.messages") as { role: string; parts: unknown[] }[];
       expect(input.map((message) => message.role)).to.deep.equal(["user", "assistant", "tool"]);
-      expect(input[2].parts).to.deep.equal([{ type: "tool_call_response", id: "call_1", response: "order A-7: delivered" }]);
+      expect(input[2].parts).to.deep.equal([
+        { type: "tool_call_response", id: "call_1", response: "order A-7: delivered" },
+      ]);
     });
 
     it("records tool executions with the model's tool call id", () => {
@@ -192,7 +204,8 @@ describe("OpenTelemetryCallbackHandler", () => {
     tracing = setupTestTracing();
     const model = new ScriptedChatModel([{ text: "one two three four" }]);
     let text = "";
-    for await (const chunk of await model.stream("count", { callbacks: [tracing.handler] })) text += chunk.content;
+    for await (const chunk of await model.stream("count", { callbacks: [tracing.handler] }))
+      text += chunk.content;
     expect(text).to.equal("one two three four");
     const span = tracing.span("chat gpt-test");
     expect(span.attributes["gen_ai.request.stream"]).to.equal(true);
@@ -200,7 +213,10 @@ describe("OpenTelemetryCallbackHandler", () => {
     expect(ttfc).to.be.a("number").that.is.greaterThan(0);
     const durationSeconds = span.duration[0] + span.duration[1] / 1e9;
     expect(ttfc).to.be.at.most(durationSeconds);
-    expect(span.attributes).to.include({ "gen_ai.usage.input_tokens": 120, "gen_ai.usage.output_tokens": 30 });
+    expect(span.attributes).to.include({
+      "gen_ai.usage.input_tokens": 120,
+      "gen_ai.usage.output_tokens": 30,
+    });
     expect(span.attributes["gen_ai.response.finish_reasons"]).to.deep.equal(["stop"]);
     expect(jsonAttribute(span, "gen_ai.output.messages")).to.deep.equal([
       { role: "assistant", parts: [{ type: "text", content: "one two three four" }], finish_reason: "stop" },
@@ -233,9 +249,14 @@ describe("OpenTelemetryCallbackHandler", () => {
     it("stay on the run where they happened; ancestors are marked as they end", async () => {
       tracing = setupTestTracing();
       const chain = RunnableLambda.from(async (input: string, config) =>
-        failingTool.invoke({ id: "call_9", name: "lookup_order", args: { orderId: input }, type: "tool_call" }, config),
+        failingTool.invoke(
+          { id: "call_9", name: "lookup_order", args: { orderId: input }, type: "tool_call" },
+          config,
+        ),
       ).withConfig({ runName: "outer" });
-      const error = await chain.invoke("x", { callbacks: [tracing.handler] }).catch((caught: unknown) => caught);
+      const error = await chain
+        .invoke("x", { callbacks: [tracing.handler] })
+        .catch((caught: unknown) => caught);
       expect(error).to.be.instanceOf(RangeError);
 
       const toolSpan = tracing.span("execute_tool lookup_order");
@@ -267,7 +288,9 @@ describe("OpenTelemetryCallbackHandler", () => {
 
     it("a model error marks the model span", async () => {
       tracing = setupTestTracing();
-      const model = new ScriptedChatModel([{ error: new TypeError("bad request: messages must not be empty") }]);
+      const model = new ScriptedChatModel([
+        { error: new TypeError("bad request: messages must not be empty") },
+      ]);
       await model.invoke("hi", { callbacks: [tracing.handler] }).catch(() => undefined);
       const span = tracing.span("chat gpt-test");
       expect(span.status.code).to.equal(SpanStatusCode.ERROR);
@@ -313,7 +336,10 @@ describe("OpenTelemetryCallbackHandler", () => {
             tracer.startActiveSpan(`request ${index}`, async (request) => {
               // Stagger the requests so their runs interleave in LangChain's callback queue.
               if (index % 2 === 0) await new Promise((resolve) => setTimeout(resolve, index % 7));
-              await ragPipeline(scripted()).invoke({ question: `refunds ${index}?` }, { callbacks: [tracing.handler] });
+              await ragPipeline(scripted()).invoke(
+                { question: `refunds ${index}?` },
+                { callbacks: [tracing.handler] },
+              );
               request.end();
             }),
           ),
@@ -352,7 +378,8 @@ describe("OpenTelemetryCallbackHandler", () => {
         "gen_ai.retrieval.documents",
       ];
       for (const span of tracing.spans()) {
-        for (const key of contentKeys) expect(span.attributes, `${span.name} ${key}`).not.to.have.property(key);
+        for (const key of contentKeys)
+          expect(span.attributes, `${span.name} ${key}`).not.to.have.property(key);
       }
       // Everything that is not content is still there.
       expect(tracing.spans().filter((span) => span.name === "chat gpt-test")[0].attributes).to.include({
@@ -383,7 +410,10 @@ describe("OpenTelemetryCallbackHandler", () => {
           return value.replace(/A-\d+/g, "[order]");
         },
       });
-      await ragPipeline(scripted()).invoke({ question: "refunds for A-7?" }, { callbacks: [tracing.handler] });
+      await ragPipeline(scripted()).invoke(
+        { question: "refunds for A-7?" },
+        { callbacks: [tracing.handler] },
+      );
       const all = JSON.stringify(tracing.spans().map((span) => span.attributes));
       expect(all).not.to.match(/A-7/);
       expect(all).to.include("[order]");
@@ -412,22 +442,32 @@ describe("OpenTelemetryCallbackHandler", () => {
     await chain.invoke("x", { callbacks: [tracing.handler] });
     const runId = "agent-run";
     tracing.handler.handleChainStart({ lc: 1, type: "not_implemented", id: ["AgentExecutor"] }, {}, runId);
-    tracing.handler.handleAgentAction({ tool: "lookup_order", toolInput: { orderId: "A-7" }, log: "thinking" }, runId);
+    tracing.handler.handleAgentAction(
+      { tool: "lookup_order", toolInput: { orderId: "A-7" }, log: "thinking" },
+      runId,
+    );
     tracing.handler.handleAgentEnd({ returnValues: { output: "done" }, log: "" }, runId);
     tracing.handler.handleChainEnd({}, runId);
 
-    const custom = tracing.span("with-events").events.find((event) => event.name === "langchain.custom_event");
+    const custom = tracing
+      .span("with-events")
+      .events.find((event) => event.name === "langchain.custom_event");
     expect(custom?.attributes).to.deep.equal({
       "langchain.event.name": "progress",
       "langchain.event.data": JSON.stringify({ step: 1, of: 2 }),
     });
     const agent = tracing.span("AgentExecutor");
-    expect(agent.events.map((event) => event.name)).to.deep.equal(["gen_ai.agent.action", "gen_ai.agent.finish"]);
+    expect(agent.events.map((event) => event.name)).to.deep.equal([
+      "gen_ai.agent.action",
+      "gen_ai.agent.finish",
+    ]);
     expect(agent.events[0].attributes).to.include({
       "gen_ai.tool.name": "lookup_order",
       "gen_ai.tool.call.arguments": JSON.stringify({ orderId: "A-7" }),
     });
-    expect(agent.events[1].attributes).to.include({ "langchain.agent.output": JSON.stringify({ output: "done" }) });
+    expect(agent.events[1].attributes).to.include({
+      "langchain.agent.output": JSON.stringify({ output: "done" }),
+    });
   });
 
   it("modelSpans: false leaves model calls to provider instrumentation", async () => {
@@ -447,10 +487,30 @@ describe("OpenTelemetryCallbackHandler", () => {
 
   describe("configuration errors name the fix", () => {
     const cases: [string, () => unknown, RegExp][] = [
-      ["tracer and tracerProvider", () => new OpenTelemetryCallbackHandler({ tracer: trace.getTracer("x"), tracerProvider: trace.getTracerProvider() }), /either "tracer" or "tracerProvider"/],
-      ["a non-function mask", () => new OpenTelemetryCallbackHandler({ mask: "email" as never }), /"mask" must be a function/],
-      ["a negative limit", () => new OpenTelemetryCallbackHandler({ maxContentLength: -1 }), /"maxContentLength" must be a positive integer/],
-      ["a bad tracer", () => new OpenTelemetryCallbackHandler({ tracer: {} as never }), /must be an OpenTelemetry Tracer/],
+      [
+        "tracer and tracerProvider",
+        () =>
+          new OpenTelemetryCallbackHandler({
+            tracer: trace.getTracer("x"),
+            tracerProvider: trace.getTracerProvider(),
+          }),
+        /either "tracer" or "tracerProvider"/,
+      ],
+      [
+        "a non-function mask",
+        () => new OpenTelemetryCallbackHandler({ mask: "email" as never }),
+        /"mask" must be a function/,
+      ],
+      [
+        "a negative limit",
+        () => new OpenTelemetryCallbackHandler({ maxContentLength: -1 }),
+        /"maxContentLength" must be a positive integer/,
+      ],
+      [
+        "a bad tracer",
+        () => new OpenTelemetryCallbackHandler({ tracer: {} as never }),
+        /must be an OpenTelemetry Tracer/,
+      ],
     ];
     for (const [what, build, message] of cases) {
       it(what, () => expect(build).to.throw(TypeError, message));

@@ -20,7 +20,8 @@ import { ConsoleWaterfallExporter, type WaterfallExporterOptions } from "./water
 export type ExporterChoice = "langfuse" | "otlp" | "console";
 
 /** Options of `setupTracing()`: the handler's options plus the provider's. */
-export interface SetupTracingOptions extends Omit<OpenTelemetryCallbackHandlerOptions, "tracer" | "tracerProvider"> {
+export interface SetupTracingOptions
+  extends Omit<OpenTelemetryCallbackHandlerOptions, "tracer" | "tracerProvider"> {
   /** `service.name` of the resource. Default: `OTEL_SERVICE_NAME`, then "langchain-app". */
   serviceName?: string;
   /** More resource attributes (e.g. `service.version`, `deployment.environment.name`). */
@@ -76,9 +77,15 @@ export function pickExporter(env: NodeJS.ProcessEnv = process.env): ExporterChoi
 /** A plain OTLP/HTTP exporter configured by the standard `OTEL_EXPORTER_OTLP_*` variables. */
 function otlpExporter(env: NodeJS.ProcessEnv): SpanExporter {
   if (otlpEndpoint(env) === undefined) {
-    throw setupError("exporter \"otlp\" needs OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.");
+    throw setupError(
+      'exporter "otlp" needs OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.',
+    );
   }
-  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? "http/protobuf").trim();
+  const protocol = (
+    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
+    env.OTEL_EXPORTER_OTLP_PROTOCOL ??
+    "http/protobuf"
+  ).trim();
   if (protocol === "http/json") return new OTLPJsonTraceExporter();
   if (protocol === "http/protobuf") return new OTLPProtoTraceExporter();
   throw setupError(
@@ -90,14 +97,17 @@ function withTimeout(work: Promise<void>, timeoutMs: number, what: string): Prom
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
-      diag.warn(`langchain-otel: ${what} did not finish within ${timeoutMs} ms; spans still queued are dropped`);
+      diag.warn(
+        `langchain-otel: ${what} did not finish within ${timeoutMs} ms; spans still queued are dropped`,
+      );
       resolve();
     }, timeoutMs);
     timer.unref?.();
   });
-  return Promise.race([work.catch((error) => diag.warn(`langchain-otel: ${what} failed`, error)), timeout]).finally(() =>
-    clearTimeout(timer),
-  );
+  return Promise.race([
+    work.catch((error) => diag.warn(`langchain-otel: ${what} failed`, error)),
+    timeout,
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -118,7 +128,9 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
     ...handlerOptions
   } = options;
   if (!Number.isInteger(shutdownTimeoutMs) || shutdownTimeoutMs <= 0) {
-    throw setupError(`option "shutdownTimeoutMs" must be a positive integer, got ${String(shutdownTimeoutMs)}.`);
+    throw setupError(
+      `option "shutdownTimeoutMs" must be a positive integer, got ${String(shutdownTimeoutMs)}.`,
+    );
   }
   const choice = forced ?? pickExporter(env);
   const processors: SpanProcessor[] = [];
@@ -134,7 +146,9 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
     processors.push(new BatchSpanProcessor(otlpExporter(env), batch));
     exporters.push("otlp");
   } else if (choice !== "console") {
-    throw setupError(`unknown exporter "${String(choice)}"; use "langfuse", "otlp", "console" or a SpanExporter.`);
+    throw setupError(
+      `unknown exporter "${String(choice)}"; use "langfuse", "otlp", "console" or a SpanExporter.`,
+    );
   }
   if (choice === "console" || alsoConsole) {
     // The waterfall buffers per trace itself; a simple processor prints each trace as soon as it ends.

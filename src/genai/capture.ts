@@ -1,6 +1,6 @@
 import type { Span } from "@opentelemetry/api";
 import { ATTR_TRUNCATED } from "./attributes.js";
-import { type JsonBudget, toBoundedJson, toBoundedText } from "./json.js";
+import { type JsonBudget, type JsonReplacer, toBoundedJson, toBoundedText } from "./json.js";
 
 /** A user function applied to every captured string before it is set on a span. */
 export type ContentMask = (value: string, attribute: string) => string;
@@ -19,28 +19,40 @@ export class ContentCapture {
     private readonly budget: JsonBudget,
   ) {}
 
-  /** Sets `attribute` to the bounded JSON of `produce()`, when capture is on. */
-  setJson(span: Span, attribute: string, produce: () => unknown): void {
-    if (!this.enabled) return;
+  /**
+   * Sets `attribute` (and each of `also`, with the same text) to the bounded JSON of `produce()`,
+   * when capture is on. Returns the JSON set, if any.
+   */
+  setJson(
+    span: Span,
+    attribute: string,
+    produce: () => unknown,
+    replace?: JsonReplacer,
+    also?: string,
+  ): string | undefined {
+    if (!this.enabled) return undefined;
     const value = produce();
-    if (value === undefined) return;
-    const { json, truncated } = toBoundedJson(value, this.budget, this.maskFor(attribute));
+    if (value === undefined) return undefined;
+    const { json, truncated } = toBoundedJson(value, this.budget, this.maskFor(attribute), replace);
     span.setAttribute(attribute, json);
+    if (also !== undefined) span.setAttribute(also, json);
     if (truncated) this.markTruncated(span, attribute);
+    return json;
   }
 
-  /** Sets `attribute` to the bounded text, when capture is on. */
-  setText(span: Span, attribute: string, value: string | undefined): void {
-    if (!this.enabled || value === undefined) return;
+  /** Sets `attribute` to the bounded text, when capture is on. Returns the text set, if any. */
+  setText(span: Span, attribute: string, value: string | undefined): string | undefined {
+    if (!this.enabled || value === undefined) return undefined;
     const { text, truncated } = toBoundedText(value, this.budget.maxChars, this.maskFor(attribute));
     span.setAttribute(attribute, text);
     if (truncated) this.markTruncated(span, attribute);
+    return text;
   }
 
   /** The bounded JSON of a value for a place other than an attribute (an event), or undefined when off. */
-  json(attribute: string, value: unknown): string | undefined {
+  json(attribute: string, value: unknown, replace?: JsonReplacer): string | undefined {
     if (!this.enabled || value === undefined) return undefined;
-    return toBoundedJson(value, this.budget, this.maskFor(attribute)).json;
+    return toBoundedJson(value, this.budget, this.maskFor(attribute), replace).json;
   }
 
   private maskFor(attribute: string): ((text: string) => string) | undefined {

@@ -55,9 +55,12 @@ export function inferenceStartAttributes(
   if (params.topP !== undefined) attributes[ATTR_GEN_AI_REQUEST_TOP_P] = params.topP;
   if (params.topK !== undefined) attributes[ATTR_GEN_AI_REQUEST_TOP_K] = params.topK;
   if (params.maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = params.maxTokens;
-  if (params.stopSequences !== undefined) attributes[ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = params.stopSequences;
-  if (params.frequencyPenalty !== undefined) attributes[ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY] = params.frequencyPenalty;
-  if (params.presencePenalty !== undefined) attributes[ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY] = params.presencePenalty;
+  if (params.stopSequences !== undefined)
+    attributes[ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = params.stopSequences;
+  if (params.frequencyPenalty !== undefined)
+    attributes[ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY] = params.frequencyPenalty;
+  if (params.presencePenalty !== undefined)
+    attributes[ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY] = params.presencePenalty;
   if (params.seed !== undefined) attributes[ATTR_GEN_AI_REQUEST_SEED] = params.seed;
   // The spec asks for the choice count only when it is not 1.
   if (params.choiceCount !== undefined && params.choiceCount !== 1) {
@@ -93,11 +96,13 @@ export function setTimeToFirstChunk(span: Span, seconds: number): void {
 export function setInferenceResponse(span: Span, response: ModelResponse): void {
   if (response.model !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, response.model);
   if (response.id !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, response.id);
-  if (response.finishReasons.length > 0) span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, response.finishReasons);
+  if (response.finishReasons.length > 0)
+    span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, response.finishReasons);
   const usage = response.usage;
   if (usage === undefined) return;
   if (usage.inputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
-  if (usage.outputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
+  if (usage.outputTokens !== undefined)
+    span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
   if (usage.cacheReadInputTokens !== undefined) {
     span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens);
   }
@@ -109,6 +114,10 @@ export function setInferenceResponse(span: Span, response: ModelResponse): void 
   }
 }
 
-export function captureInferenceOutput(span: Span, capture: ContentCapture, read: () => GenAIMessage[]): void {
+export function captureInferenceOutput(
+  span: Span,
+  capture: ContentCapture,
+  read: () => GenAIMessage[],
+): void {
   capture.setJson(span, ATTR_GEN_AI_OUTPUT_MESSAGES, read);
 }

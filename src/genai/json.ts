@@ -38,6 +38,33 @@ export function redactDataUrl(text: string): string {
   return mediaPlaceholder(match[1], text.length - match[0].length);
 }
 
+/**
+ * Keys whose values are credentials, whatever object they sit in: API keys, secrets, passwords,
+ * auth headers. Matched on the key's snake_case form ("openAIApiKey" → "open_ai_api_key").
+ */
+const SECRET_KEY =
+  /(^|_)(api_?key|secret|secret_key|client_secret|password|passwd|authorization|auth|credentials?|private_key|access_token|refresh_token|auth_token|id_token|session_token|bearer|headers|cookie|set_cookie)$/;
+export const REDACTED = "[redacted]";
+
+export function isSecretKey(key: string): boolean {
+  const snake = key
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/[-\s.]+/g, "_")
+    .toLowerCase();
+  return SECRET_KEY.test(snake);
+}
+
+/** Strings that are credentials by their look: OpenAI/Anthropic/Langfuse style keys and bearer tokens. */
+function looksLikeSecret(text: string): boolean {
+  if (text.length < 20 || text.length > 512) return false;
+  if (text.startsWith("sk-") || text.startsWith("Bearer ") || text.startsWith("Basic "))
+    return !text.includes(" ", 7);
+  return false;
+}
+
+/** A value a caller wants rendered differently (e.g. a LangChain message as role/content), or undefined. */
+export type JsonReplacer = (value: object) => unknown;
+
 class Walker {
   truncated = false;
   private remaining: number;
@@ -46,11 +73,13 @@ class Walker {
   constructor(
     private readonly budget: JsonBudget,
     private readonly mask: ((text: string) => string) | undefined,
+    private readonly replace: JsonReplacer | undefined,
   ) {
     this.remaining = budget.maxChars;
   }
 
   text(value: string): string {
+    if (looksLikeSecret(value)) return REDACTED;
     const clean = this.mask === undefined ? redactDataUrl(value) : applyMask(this.mask, redactDataUrl(value));
     if (clean.length <= this.remaining) {
       this.remaining -= clean.length;
@@ -87,7 +116,8 @@ class Walker {
       return "[depth limit]";
     }
     if (this.ancestors.has(object)) return "[circular]";
-    if (ArrayBuffer.isView(object)) return `[${object.constructor?.name ?? "binary"} ${object.byteLength} bytes]`;
+    if (ArrayBuffer.isView(object))
+      return `[${object.constructor?.name ?? "binary"} ${object.byteLength} bytes]`;
     if (object instanceof ArrayBuffer) return `[ArrayBuffer ${object.byteLength} bytes]`;
     if (object instanceof Date) return Number.isNaN(object.getTime()) ? "Invalid Date" : object.toISOString();
     if (object instanceof Error) return { name: this.text(object.name), message: this.text(object.message) };
@@ -100,10 +130,21 @@ class Walker {
   }
 
   private container(object: object, depth: number): unknown {
+    // LangChain's serialized secret: {lc: 1, type: "secret", id: ["OPENAI_API_KEY"]}.
+    if ((object as { type?: unknown }).type === "secret" && (object as { lc?: unknown }).lc === 1)
+      return REDACTED;
+    if (this.replace !== undefined) {
+      const replaced = this.replace(object);
+      if (replaced !== undefined && replaced !== object) return this.walk(replaced, depth);
+    }
     if (Array.isArray(object) || object instanceof Set) {
       return this.list(Array.isArray(object) ? object : [...object], depth);
     }
-    if (object instanceof Map) return this.entries([...object.entries()].map(([k, v]) => [String(k), v]), depth);
+    if (object instanceof Map)
+      return this.entries(
+        [...object.entries()].map(([k, v]) => [String(k), v]),
+        depth,
+      );
     const toJSON = (object as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === "function") {
       try {
@@ -159,6 +200,10 @@ class Walker {
     for (const [key, item] of entries) {
       // Methods are not data: JSON drops them from objects, and so do we.
       if (typeof item === "function") continue;
+      if (isSecretKey(key)) {
+        if (item !== undefined && item !== null && item !== "") out[key] = REDACTED;
+        continue;
+      }
       const walked = this.walk(item, depth + 1);
       if (walked !== undefined) out[key] = walked;
     }
@@ -188,9 +233,10 @@ export function toBoundedJson(
   value: unknown,
   budget: JsonBudget = DEFAULT_JSON_BUDGET,
   mask?: (text: string) => string,
+  replace?: JsonReplacer,
 ): BoundedJson {
   try {
-    const walker = new Walker(budget, mask);
+    const walker = new Walker(budget, mask, replace);
     const plain = walker.walk(value, 0);
     return { json: JSON.stringify(plain === undefined ? null : plain), truncated: walker.truncated };
   } catch {
@@ -205,7 +251,11 @@ export function toBoundedText(
   maxChars: number,
   mask?: (text: string) => string,
 ): { text: string; truncated: boolean } {
+  if (looksLikeSecret(value)) return { text: REDACTED, truncated: false };
   const clean = mask === undefined ? redactDataUrl(value) : applyMask(mask, redactDataUrl(value));
   if (clean.length <= maxChars) return { text: clean, truncated: false };
-  return { text: `${clean.slice(0, maxChars)}…[truncated ${clean.length - maxChars} chars]`, truncated: true };
+  return {
+    text: `${clean.slice(0, maxChars)}…[truncated ${clean.length - maxChars} chars]`,
+    truncated: true,
+  };
 }

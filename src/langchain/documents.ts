@@ -1,8 +1,15 @@
 import type { RetrievedDocument } from "../genai/records.js";
 import { field, firstNumber, firstString, stringField } from "./values.js";
 
-
-const SCORE_KEYS = ["score", "_score", "relevance_score", "relevanceScore", "similarity", "similarity_score", "distance"];
+const SCORE_KEYS = [
+  "score",
+  "_score",
+  "relevance_score",
+  "relevanceScore",
+  "similarity",
+  "similarity_score",
+  "distance",
+];
 const ID_KEYS = ["id", "_id", "doc_id", "document_id", "source"];
 
 export function readDocuments(documents: unknown): RetrievedDocument[] {

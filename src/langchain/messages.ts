@@ -8,7 +8,6 @@ import { arrayField, field, isDict, stringField } from "./values.js";
  * Pure functions over duck-typed messages, so they also accept plain serialized messages.
  */
 
-
 const ROLE_BY_TYPE: Record<string, string> = {
   human: "user",
   user: "user",
@@ -23,7 +22,12 @@ const ROLE_BY_TYPE: Record<string, string> = {
 /** The message's LangChain type ("human", "ai", …), from `getType()`, `type` or `_getType()`. */
 export function messageType(message: unknown): string | undefined {
   try {
-    const candidate = message as { getType?: () => unknown; _getType?: () => unknown; type?: unknown; role?: unknown };
+    const candidate = message as {
+      getType?: () => unknown;
+      _getType?: () => unknown;
+      type?: unknown;
+      role?: unknown;
+    };
     if (typeof candidate.getType === "function") {
       const type = candidate.getType();
       if (typeof type === "string") return type;
@@ -53,7 +57,12 @@ function dataUrlPart(url: string, modality: string): MessagePart {
   const header = url.slice(5, comma > 0 ? comma : undefined);
   const mimeType = header.split(";")[0] || undefined;
   // Inline media is replaced by a placeholder: the bytes would dwarf every other attribute.
-  return { type: "blob", modality, mime_type: mimeType, content: mediaPlaceholder(mimeType, url.length - comma - 1) };
+  return {
+    type: "blob",
+    modality,
+    mime_type: mimeType,
+    content: mediaPlaceholder(mimeType, url.length - comma - 1),
+  };
 }
 
 function modalityOf(type: string, mimeType: string | undefined): string {
@@ -75,7 +84,10 @@ function contentBlockPart(block: unknown): MessagePart | undefined {
       return { type: "text", content: stringField(block, "text") ?? "" };
     case "reasoning":
     case "thinking":
-      return { type: "reasoning", content: stringField(block, "reasoning") ?? stringField(block, "thinking") ?? "" };
+      return {
+        type: "reasoning",
+        content: stringField(block, "reasoning") ?? stringField(block, "thinking") ?? "",
+      };
     case "tool_use":
     case "tool_call":
     case "function_call":
@@ -85,12 +97,16 @@ function contentBlockPart(block: unknown): MessagePart | undefined {
   const mimeType = stringField(block, "mime_type") ?? stringField(block, "mimeType");
   const modality = modalityOf(type, mimeType);
   const imageUrl = field(block, "image_url");
-  const url = typeof imageUrl === "string" ? imageUrl : (stringField(imageUrl, "url") ?? stringField(block, "url"));
-  if (url !== undefined) return url.startsWith("data:") ? dataUrlPart(url, modality) : { type: "uri", modality, uri: url };
+  const url =
+    typeof imageUrl === "string" ? imageUrl : (stringField(imageUrl, "url") ?? stringField(block, "url"));
+  if (url !== undefined)
+    return url.startsWith("data:") ? dataUrlPart(url, modality) : { type: "uri", modality, uri: url };
   const data = stringField(block, "data") ?? stringField(field(block, "source"), "data");
-  if (data !== undefined) return { type: "blob", modality, mime_type: mimeType, content: mediaPlaceholder(mimeType, data.length) };
+  if (data !== undefined)
+    return { type: "blob", modality, mime_type: mimeType, content: mediaPlaceholder(mimeType, data.length) };
   const fileId = stringField(block, "file_id") ?? stringField(block, "fileId") ?? stringField(block, "id");
-  if (fileId !== undefined && (type === "file" || modality !== "document")) return { type: "file", modality, file_id: fileId };
+  if (fileId !== undefined && (type === "file" || modality !== "document"))
+    return { type: "file", modality, file_id: fileId };
   return { type };
 }
 
@@ -111,7 +127,12 @@ function toolCallParts(message: unknown): MessagePart[] {
   const parts: MessagePart[] = [];
   for (const call of calls) {
     if (!isDict(call)) continue;
-    parts.push({ type: "tool_call", id: stringField(call, "id"), name: stringField(call, "name") ?? "", arguments: call.args });
+    parts.push({
+      type: "tool_call",
+      id: stringField(call, "id"),
+      name: stringField(call, "name") ?? "",
+      arguments: call.args,
+    });
   }
   return parts;
 }
@@ -137,7 +158,10 @@ export function toGenAIMessage(message: unknown): GenAIMessage {
  * A chat model's input split as the spec wants it: leading system messages become
  * `gen_ai.system_instructions` (parts), the rest `gen_ai.input.messages`.
  */
-export function splitChatInput(messages: readonly unknown[]): { system: MessagePart[]; input: GenAIMessage[] } {
+export function splitChatInput(messages: readonly unknown[]): {
+  system: MessagePart[];
+  input: GenAIMessage[];
+} {
   const system: MessagePart[] = [];
   let first = 0;
   while (first < messages.length && messageRole(messages[first]) === "system") {

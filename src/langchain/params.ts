@@ -2,14 +2,29 @@ import type { ModelRequestParams } from "../genai/records.js";
 import { serializedKwargs } from "./serialized.js";
 import { arrayField, field, firstNumber, firstString, isDict } from "./values.js";
 
-
 // Providers spell the same parameter differently: OpenAI snake_case, Google camelCase, and
 // LangChain's `ls_*` metadata. Each list is checked in order.
-const MODEL_KEYS = ["model", "model_name", "modelName", "model_id", "modelId", "deployment_name", "azureOpenAIApiDeploymentName"];
+const MODEL_KEYS = [
+  "model",
+  "model_name",
+  "modelName",
+  "model_id",
+  "modelId",
+  "deployment_name",
+  "azureOpenAIApiDeploymentName",
+];
 const TEMPERATURE_KEYS = ["temperature"];
 const TOP_P_KEYS = ["top_p", "topP"];
 const TOP_K_KEYS = ["top_k", "topK"];
-const MAX_TOKENS_KEYS = ["max_tokens", "max_completion_tokens", "maxTokens", "max_output_tokens", "maxOutputTokens", "num_predict", "max_new_tokens"];
+const MAX_TOKENS_KEYS = [
+  "max_tokens",
+  "max_completion_tokens",
+  "maxTokens",
+  "max_output_tokens",
+  "maxOutputTokens",
+  "num_predict",
+  "max_new_tokens",
+];
 const FREQUENCY_PENALTY_KEYS = ["frequency_penalty", "frequencyPenalty"];
 const PRESENCE_PENALTY_KEYS = ["presence_penalty", "presencePenalty"];
 const SEED_KEYS = ["seed", "random_seed"];
@@ -33,7 +48,11 @@ function readStop(source: unknown): string[] | undefined {
  * Reads the request parameters of a chat model or LLM run from `extraParams.invocation_params`
  * (what the provider is sent), falling back to the `ls_*` metadata and the serialized kwargs.
  */
-export function readRequestParams(serialized: unknown, extraParams: unknown, metadata: unknown): ModelRequestParams {
+export function readRequestParams(
+  serialized: unknown,
+  extraParams: unknown,
+  metadata: unknown,
+): ModelRequestParams {
   const invocation = field(extraParams, "invocation_params");
   const kwargs = serializedKwargs(serialized);
   const sources = [invocation, kwargs];
@@ -46,7 +65,9 @@ export function readRequestParams(serialized: unknown, extraParams: unknown, met
   };
   const params: ModelRequestParams = {};
   params.model =
-    firstString(invocation, MODEL_KEYS) ?? firstString(metadata, ["ls_model_name"]) ?? firstString(kwargs, MODEL_KEYS);
+    firstString(invocation, MODEL_KEYS) ??
+    firstString(metadata, ["ls_model_name"]) ??
+    firstString(kwargs, MODEL_KEYS);
   params.temperature = pick(TEMPERATURE_KEYS) ?? firstNumber(metadata, ["ls_temperature"]);
   params.topP = pick(TOP_P_KEYS);
   params.topK = pick(TOP_K_KEYS);
@@ -57,7 +78,9 @@ export function readRequestParams(serialized: unknown, extraParams: unknown, met
   params.presencePenalty = pick(PRESENCE_PENALTY_KEYS);
   params.seed = pick(SEED_KEYS);
   params.choiceCount = pick(CHOICE_COUNT_KEYS);
-  params.stopSequences = readStop(invocation) ?? readStop(metadata && isDict(metadata) ? { stop: metadata.ls_stop } : undefined);
-  params.stream = field(invocation, "stream") === true || field(kwargs, "streaming") === true ? true : undefined;
+  params.stopSequences =
+    readStop(invocation) ?? readStop(metadata && isDict(metadata) ? { stop: metadata.ls_stop } : undefined);
+  params.stream =
+    field(invocation, "stream") === true || field(kwargs, "streaming") === true ? true : undefined;
   return params;
 }

@@ -64,7 +64,10 @@ const CLASS_PROVIDERS: Record<string, string> = {
 };
 
 export function normaliseProvider(raw: string): string {
-  const key = raw.trim().toLowerCase().replace(/[\s-]+/g, "_");
+  const key = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, "_");
   return PROVIDER_ALIASES[key] ?? PROVIDER_ALIASES[key.replace(/_/g, "")] ?? key;
 }
 

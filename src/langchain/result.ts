@@ -2,7 +2,6 @@ import type { GenAIMessage, MessagePart, ModelResponse, TokenUsage } from "../ge
 import { toGenAIMessage } from "./messages.js";
 import { arrayField, countField, field, firstString, isDict, stringField } from "./values.js";
 
-
 /** Provider finish reasons → the output-message enum of the spec (stop, length, content_filter, tool_call, error). */
 const FINISH_REASONS: Record<string, string> = {
   stop: "stop",
@@ -104,7 +103,9 @@ export function readModelResponse(output: unknown): ModelResponse {
     const message = field(generation, "message");
     const metadata = field(message, "response_metadata");
     const info = field(generation, "generationInfo");
-    response.model ??= firstString(metadata, ["model_name", "model", "model_id", "modelId"]) ?? stringField(info, "model_name");
+    response.model ??=
+      firstString(metadata, ["model_name", "model", "model_id", "modelId"]) ??
+      stringField(info, "model_name");
     response.id ??= stringField(metadata, "id") ?? providerMessageId(message);
     // n>1 choices share one usage object; take the first rather than summing.
     response.usage ??= usageFromMetadata(field(message, "usage_metadata"));

@@ -1,7 +1,6 @@
 import type { ToolDefinition } from "../genai/records.js";
 import { arrayField, field, isDict, stringField } from "./values.js";
 
-
 /**
  * Tools bound to a model, from `invocation_params.tools` in the OpenAI shape
  * (`{type, function: {name, description}}`) or the Anthropic/Google flat shape (`{name, description}`).
@@ -36,7 +35,10 @@ export class ToolCatalog {
     const tools = arrayField(field(extraParams, "invocation_params"), "tools");
     if (tools === undefined) return;
     for (const definition of readToolDefinitions(extraParams) ?? []) {
-      if (definition.description === undefined || this.descriptions.get(definition.name) === definition.description) {
+      if (
+        definition.description === undefined ||
+        this.descriptions.get(definition.name) === definition.description
+      ) {
         continue;
       }
       this.descriptions.delete(definition.name);
@@ -57,7 +59,8 @@ export class ToolCatalog {
 export function readToolResult(output: unknown): { content: unknown; failed: boolean } {
   const type = field(output, "type");
   const isToolMessage =
-    type === "tool" || (typeof field(output, "tool_call_id") === "string" && field(output, "content") !== undefined);
+    type === "tool" ||
+    (typeof field(output, "tool_call_id") === "string" && field(output, "content") !== undefined);
   if (!isToolMessage) return { content: output, failed: false };
   return { content: field(output, "content"), failed: field(output, "status") === "error" };
 }

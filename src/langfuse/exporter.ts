@@ -69,21 +69,33 @@ export function resolveLangfuseEndpoint(
   }
   // Never echo a key: the message names the variable only.
   if (publicKey.startsWith("sk-lf-")) {
-    throw setupError("the Langfuse public key looks like a secret key (sk-lf-…): LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY seem swapped.");
+    throw setupError(
+      "the Langfuse public key looks like a secret key (sk-lf-…): LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY seem swapped.",
+    );
   }
   if (options.region !== undefined && !(options.region in REGION_URLS)) {
-    throw setupError(`unknown Langfuse region "${String(options.region)}"; use one of ${Object.keys(REGION_URLS).join(", ")}, or pass baseUrl.`);
+    throw setupError(
+      `unknown Langfuse region "${String(options.region)}"; use one of ${Object.keys(REGION_URLS).join(", ")}, or pass baseUrl.`,
+    );
   }
   const rawBase =
-    options.baseUrl ?? env.LANGFUSE_BASE_URL ?? env.LANGFUSE_BASEURL ?? env.LANGFUSE_HOST ?? REGION_URLS[options.region ?? "eu"];
+    options.baseUrl ??
+    env.LANGFUSE_BASE_URL ??
+    env.LANGFUSE_BASEURL ??
+    env.LANGFUSE_HOST ??
+    REGION_URLS[options.region ?? "eu"];
   let base: URL;
   try {
     base = new URL(rawBase.trim());
   } catch {
-    throw setupError(`the Langfuse base URL "${rawBase}" is not a URL; set LANGFUSE_BASE_URL to e.g. https://cloud.langfuse.com.`);
+    throw setupError(
+      `the Langfuse base URL "${rawBase}" is not a URL; set LANGFUSE_BASE_URL to e.g. https://cloud.langfuse.com.`,
+    );
   }
   if (base.protocol !== "http:" && base.protocol !== "https:") {
-    throw setupError(`the Langfuse base URL must be http(s), got "${base.protocol}"; set LANGFUSE_BASE_URL accordingly.`);
+    throw setupError(
+      `the Langfuse base URL must be http(s), got "${base.protocol}"; set LANGFUSE_BASE_URL accordingly.`,
+    );
   }
   const url = `${base.origin}${base.pathname.replace(/\/+$/, "")}${LANGFUSE_TRACES_PATH}`;
   return {
@@ -105,11 +117,15 @@ export function langfuseExporter(options: LangfuseExporterOptions = {}): SpanExp
   const endpoint = resolveLangfuseEndpoint(options);
   const timeoutMillis = options.timeoutMillis ?? 10_000;
   if (!Number.isInteger(timeoutMillis) || timeoutMillis <= 0) {
-    throw setupError(`langfuseExporter() option "timeoutMillis" must be a positive integer, got ${String(timeoutMillis)}.`);
+    throw setupError(
+      `langfuseExporter() option "timeoutMillis" must be a positive integer, got ${String(timeoutMillis)}.`,
+    );
   }
   const encoding = options.encoding ?? "protobuf";
   if (encoding !== "protobuf" && encoding !== "json") {
-    throw setupError(`langfuseExporter() option "encoding" must be "protobuf" or "json", got "${String(encoding)}".`);
+    throw setupError(
+      `langfuseExporter() option "encoding" must be "protobuf" or "json", got "${String(encoding)}".`,
+    );
   }
   const config = {
     url: endpoint.url,
