@@ -1,5 +1,12 @@
 import { Document } from "@langchain/core/documents";
-import { AIMessage, AIMessageChunk, ChatMessage, HumanMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
+import {
+  AIMessage,
+  AIMessageChunk,
+  ChatMessage,
+  HumanMessage,
+  SystemMessage,
+  ToolMessage,
+} from "@langchain/core/messages";
 import { ChatGenerationChunk } from "@langchain/core/outputs";
 import { expect } from "chai";
 import { toBoundedJson } from "../src/genai/json.js";
@@ -15,12 +22,42 @@ const serializedClass = (...id: string[]) => ({ lc: 1, type: "constructor", id, 
 describe("LangChain readers", () => {
   describe("readProvider", () => {
     const cases: [string, unknown, unknown, string | undefined][] = [
-      ["ChatOpenAI", serializedClass("langchain", "chat_models", "openai", "ChatOpenAI"), { ls_provider: "openai" }, "openai"],
-      ["AzureChatOpenAI (ls_provider azure)", serializedClass("langchain", "chat_models", "azure_openai", "AzureChatOpenAI"), { ls_provider: "azure" }, "azure.ai.openai"],
-      ["ChatAnthropic", serializedClass("langchain", "chat_models", "anthropic", "ChatAnthropic"), { ls_provider: "anthropic" }, "anthropic"],
-      ["ChatBedrockConverse", serializedClass("langchain", "chat_models", "ChatBedrockConverse"), { ls_provider: "amazon_bedrock" }, "aws.bedrock"],
-      ["ChatVertexAI", serializedClass("langchain", "chat_models", "ChatVertexAI"), { ls_provider: "google_vertexai" }, "gcp.vertex_ai"],
-      ["ChatGoogleGenerativeAI", serializedClass("langchain", "chat_models", "ChatGoogleGenerativeAI"), { ls_provider: "google_genai" }, "gcp.gemini"],
+      [
+        "ChatOpenAI",
+        serializedClass("langchain", "chat_models", "openai", "ChatOpenAI"),
+        { ls_provider: "openai" },
+        "openai",
+      ],
+      [
+        "AzureChatOpenAI (ls_provider azure)",
+        serializedClass("langchain", "chat_models", "azure_openai", "AzureChatOpenAI"),
+        { ls_provider: "azure" },
+        "azure.ai.openai",
+      ],
+      [
+        "ChatAnthropic",
+        serializedClass("langchain", "chat_models", "anthropic", "ChatAnthropic"),
+        { ls_provider: "anthropic" },
+        "anthropic",
+      ],
+      [
+        "ChatBedrockConverse",
+        serializedClass("langchain", "chat_models", "ChatBedrockConverse"),
+        { ls_provider: "amazon_bedrock" },
+        "aws.bedrock",
+      ],
+      [
+        "ChatVertexAI",
+        serializedClass("langchain", "chat_models", "ChatVertexAI"),
+        { ls_provider: "google_vertexai" },
+        "gcp.vertex_ai",
+      ],
+      [
+        "ChatGoogleGenerativeAI",
+        serializedClass("langchain", "chat_models", "ChatGoogleGenerativeAI"),
+        { ls_provider: "google_genai" },
+        "gcp.gemini",
+      ],
       ["ChatMistralAI", serializedClass("x", "ChatMistralAI"), { ls_provider: "mistral" }, "mistral_ai"],
       ["ChatGroq", serializedClass("x", "ChatGroq"), { ls_provider: "groq" }, "groq"],
       ["ChatXAI", serializedClass("x", "ChatXAI"), { ls_provider: "xai" }, "x_ai"],
@@ -74,15 +111,47 @@ describe("LangChain readers", () => {
     });
     it("reads Anthropic and Google spellings", () => {
       expect(
-        readRequestParams(undefined, { invocation_params: { model: "claude-sonnet-4", top_k: 40, stop_sequences: ["END"], max_tokens: 1024 } }, {}),
+        readRequestParams(
+          undefined,
+          {
+            invocation_params: {
+              model: "claude-sonnet-4",
+              top_k: 40,
+              stop_sequences: ["END"],
+              max_tokens: 1024,
+            },
+          },
+          {},
+        ),
       ).to.deep.include({ model: "claude-sonnet-4", topK: 40, stopSequences: ["END"], maxTokens: 1024 });
       expect(
-        readRequestParams(undefined, { invocation_params: { model: "gemini-2.5-flash", topP: 0.5, topK: 3, maxOutputTokens: 64, candidateCount: 1 } }, {}),
+        readRequestParams(
+          undefined,
+          {
+            invocation_params: {
+              model: "gemini-2.5-flash",
+              topP: 0.5,
+              topK: 3,
+              maxOutputTokens: 64,
+              candidateCount: 1,
+            },
+          },
+          {},
+        ),
       ).to.deep.include({ model: "gemini-2.5-flash", topP: 0.5, topK: 3, maxTokens: 64, choiceCount: 1 });
     });
     it("falls back to ls_* metadata and ignores maxTokens -1", () => {
-      const params = readRequestParams(undefined, { invocation_params: { max_tokens: -1 } }, { ls_model_name: "m", ls_temperature: 0, ls_stop: "STOP" });
-      expect(params).to.deep.include({ model: "m", temperature: 0, stopSequences: ["STOP"], maxTokens: undefined });
+      const params = readRequestParams(
+        undefined,
+        { invocation_params: { max_tokens: -1 } },
+        { ls_model_name: "m", ls_temperature: 0, ls_stop: "STOP" },
+      );
+      expect(params).to.deep.include({
+        model: "m",
+        temperature: 0,
+        stopSequences: ["STOP"],
+        maxTokens: undefined,
+      });
     });
   });
 
@@ -119,7 +188,12 @@ describe("LangChain readers", () => {
       });
       expect(toGenAIMessage(message).parts).to.deep.equal([
         { type: "text", content: "What is this?" },
-        { type: "blob", modality: "image", mime_type: "image/png", content: "[image/png base64, 3000 bytes]" },
+        {
+          type: "blob",
+          modality: "image",
+          mime_type: "image/png",
+          content: "[image/png base64, 3000 bytes]",
+        },
         { type: "uri", modality: "image", uri: "https://example.com/cat.jpg" },
       ]);
     });
@@ -181,8 +255,24 @@ describe("LangChain readers", () => {
     });
     it("reads Anthropic usage from llmOutput, counting cached input in the input", () => {
       const response = readModelResponse({
-        generations: [[{ text: "x", message: new AIMessage({ content: "x", response_metadata: { stop_reason: "end_turn" } }) }]],
-        llmOutput: { id: "msg_1", model: "claude", usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 7 } },
+        generations: [
+          [
+            {
+              text: "x",
+              message: new AIMessage({ content: "x", response_metadata: { stop_reason: "end_turn" } }),
+            },
+          ],
+        ],
+        llmOutput: {
+          id: "msg_1",
+          model: "claude",
+          usage: {
+            input_tokens: 10,
+            output_tokens: 5,
+            cache_read_input_tokens: 100,
+            cache_creation_input_tokens: 7,
+          },
+        },
       });
       expect(response).to.deep.equal({
         model: "claude",
@@ -193,7 +283,12 @@ describe("LangChain readers", () => {
     });
     it("reads tokenUsage of LLM runs and n>1 choices", () => {
       const response = readModelResponse({
-        generations: [[{ text: "a", generationInfo: { finish_reason: "stop" } }, { text: "b", generationInfo: { finish_reason: "length" } }]],
+        generations: [
+          [
+            { text: "a", generationInfo: { finish_reason: "stop" } },
+            { text: "b", generationInfo: { finish_reason: "length" } },
+          ],
+        ],
         llmOutput: { tokenUsage: { promptTokens: 5, completionTokens: 6, totalTokens: 11 } },
       });
       expect(response.finishReasons).to.deep.equal(["stop", "length"]);
@@ -210,7 +305,8 @@ describe("LangChain readers", () => {
       ["custom_reason", "custom_reason"],
     ];
     for (const [raw, normalised] of reasons) {
-      it(`finish reason ${raw} → ${normalised}`, () => expect(normaliseFinishReason(raw)).to.equal(normalised));
+      it(`finish reason ${raw} → ${normalised}`, () =>
+        expect(normaliseFinishReason(raw)).to.equal(normalised));
     }
   });
 
@@ -248,8 +344,13 @@ describe("LangChain readers", () => {
 
   it("reads tool results: raw values and ToolMessages, failed ones marked", () => {
     expect(readToolResult("plain")).to.deep.equal({ content: "plain", failed: false });
-    expect(readToolResult(new ToolMessage({ content: "ok", tool_call_id: "c" }))).to.deep.equal({ content: "ok", failed: false });
-    expect(readToolResult(new ToolMessage({ content: "boom", tool_call_id: "c", status: "error" }))).to.deep.equal({
+    expect(readToolResult(new ToolMessage({ content: "ok", tool_call_id: "c" }))).to.deep.equal({
+      content: "ok",
+      failed: false,
+    });
+    expect(
+      readToolResult(new ToolMessage({ content: "boom", tool_call_id: "c", status: "error" })),
+    ).to.deep.equal({
       content: "boom",
       failed: true,
     });
@@ -265,7 +366,12 @@ describe("LangChain readers", () => {
           throw new Error("getter");
         },
       });
-      const throwingToJSON = { toJSON: () => { throw new Error("toJSON"); }, keep: 1 };
+      const throwingToJSON = {
+        toJSON: () => {
+          throw new Error("toJSON");
+        },
+        keep: 1,
+      };
       const value = {
         cyclic,
         big: 10n,
@@ -305,7 +411,11 @@ describe("LangChain readers", () => {
     it("bounds depth, items and characters", () => {
       let deep: unknown = "bottom";
       for (let i = 0; i < 1000; i++) deep = { next: deep };
-      const result = toBoundedJson({ deep, list: Array.from({ length: 5000 }, (_, i) => i), text: "y".repeat(10_000_000) });
+      const result = toBoundedJson({
+        deep,
+        list: Array.from({ length: 5000 }, (_, i) => i),
+        text: "y".repeat(10_000_000),
+      });
       expect(result.truncated).to.equal(true);
       expect(result.json.length).to.be.lessThan(100_000);
       expect(JSON.parse(toBoundedJson([() => 1]).json)).to.deep.equal(["[function anonymous]"]);
@@ -315,7 +425,9 @@ describe("LangChain readers", () => {
     });
     it("replaces data URLs by a placeholder", () => {
       const url = `data:image/jpeg;base64,${"A".repeat(4000)}`;
-      expect(JSON.parse(toBoundedJson({ url }).json)).to.deep.equal({ url: "[image/jpeg base64, 3000 bytes]" });
+      expect(JSON.parse(toBoundedJson({ url }).json)).to.deep.equal({
+        url: "[image/jpeg base64, 3000 bytes]",
+      });
     });
   });
 });

@@ -1,9 +1,9 @@
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
+import { Document } from "@langchain/core/documents";
 import { BaseChatModel, type BaseChatModelCallOptions } from "@langchain/core/language_models/chat_models";
 import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import { BaseRetriever } from "@langchain/core/retrievers";
-import { Document } from "@langchain/core/documents";
 
 export interface ScriptedTurn {
   text?: string;
@@ -31,11 +31,24 @@ export class ScriptedChatModel extends BaseChatModel<BaseChatModelCallOptions & 
   }
 
   override getLsParams(options: this["ParsedCallOptions"]) {
-    return { ls_provider: "openai", ls_model_name: this.modelName, ls_model_type: "chat" as const, ls_temperature: 0.2, ls_stop: options.stop };
+    return {
+      ls_provider: "openai",
+      ls_model_name: this.modelName,
+      ls_model_type: "chat" as const,
+      ls_temperature: 0.2,
+      ls_stop: options.stop,
+    };
   }
 
   override invocationParams(options?: this["ParsedCallOptions"]) {
-    return { model: this.modelName, temperature: 0.2, top_p: 0.9, max_tokens: 256, seed: 7, tools: options?.tools };
+    return {
+      model: this.modelName,
+      temperature: 0.2,
+      top_p: 0.9,
+      max_tokens: 256,
+      seed: 7,
+      tools: options?.tools,
+    };
   }
 
   override bindTools(tools: unknown[]) {
@@ -81,7 +94,10 @@ export class ScriptedChatModel extends BaseChatModel<BaseChatModelCallOptions & 
     const full = this.message(this.next());
     const words = String(full.content).split(/(?<= )/);
     for (const word of words) {
-      const chunk = new ChatGenerationChunk({ text: word, message: new AIMessageChunk({ content: word, id: full.id }) });
+      const chunk = new ChatGenerationChunk({
+        text: word,
+        message: new AIMessageChunk({ content: word, id: full.id }),
+      });
       yield chunk;
       await runManager?.handleLLMNewToken(word, undefined, undefined, undefined, undefined, { chunk });
     }
@@ -117,8 +133,15 @@ export class KeywordRetriever extends BaseRetriever {
     const words = new Set(query.toLowerCase().split(/\W+/).filter(Boolean));
     return this.corpus
       .map((entry) => {
-        const hits = entry.text.toLowerCase().split(/\W+/).filter((word) => words.has(word)).length;
-        return new Document({ id: entry.id, pageContent: entry.text, metadata: { score: hits / words.size } });
+        const hits = entry.text
+          .toLowerCase()
+          .split(/\W+/)
+          .filter((word) => words.has(word)).length;
+        return new Document({
+          id: entry.id,
+          pageContent: entry.text,
+          metadata: { score: hits / words.size },
+        });
       })
       .filter((document) => (document.metadata.score as number) > 0);
   }

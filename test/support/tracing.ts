@@ -1,5 +1,10 @@
 import type { AttributeValue } from "@opentelemetry/api";
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, type SpanLimits } from "@opentelemetry/sdk-trace-base";
+import {
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type SpanLimits,
+} from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { OpenTelemetryCallbackHandler } from "../../src/handler.js";
 import type { OpenTelemetryCallbackHandlerOptions } from "../../src/options.js";
@@ -30,7 +35,9 @@ export function setupTestTracing(
       const matches = exporter.getFinishedSpans().filter((span) => span.name === name);
       if (matches.length !== 1) {
         const names = exporter.getFinishedSpans().map((span) => span.name);
-        throw new Error(`expected one span named "${name}", found ${matches.length} among ${JSON.stringify(names)}`);
+        throw new Error(
+          `expected one span named "${name}", found ${matches.length} among ${JSON.stringify(names)}`,
+        );
       }
       return matches[0];
     },
@@ -58,6 +65,7 @@ export function nameTree(spans: ReadableSpan[], root: ReadableSpan): NameTree {
 /** A JSON attribute, parsed (fails the test when it is not valid JSON). */
 export function jsonAttribute(span: ReadableSpan, name: string): unknown {
   const value: AttributeValue | undefined = span.attributes[name];
-  if (typeof value !== "string") throw new Error(`attribute ${name} is ${JSON.stringify(value)}, not a JSON string`);
+  if (typeof value !== "string")
+    throw new Error(`attribute ${name} is ${JSON.stringify(value)}, not a JSON string`);
   return JSON.parse(value);
 }
