@@ -242,8 +242,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         tags,
       });
       if (run === undefined) return;
-      if (this.config.langfuse)
-        this.capture.setJson(run.span, LANGFUSE_OBSERVATION_INPUT, () => inputs, renderLangChainValue);
+      if (this.config.langfuse) {
+        this.capture.setJson(
+          run.span,
+          LANGFUSE_OBSERVATION_INPUT,
+          () => unwrapChainValues(inputs, "input"),
+          renderLangChainValue,
+        );
+      }
       this.linkPrompt(run, parentRunId, metadata);
     });
   }
@@ -252,8 +258,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.guard("handleChainEnd", () => {
       const run = this.runs.close(runId);
       if (run === undefined) return;
-      if (this.config.langfuse)
-        this.capture.setJson(run.span, LANGFUSE_OBSERVATION_OUTPUT, () => outputs, renderLangChainValue);
+      if (this.config.langfuse) {
+        this.capture.setJson(
+          run.span,
+          LANGFUSE_OBSERVATION_OUTPUT,
+          () => unwrapChainValues(outputs, "output"),
+          renderLangChainValue,
+        );
+      }
       run.span.end();
     });
   }
@@ -486,7 +498,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     });
     if (run !== undefined && this.config.langfuse) {
       // Prompt links go on generations only: Langfuse ignores them elsewhere.
-      const prompt = readPromptLink(metadata) ?? this.runs.get(parentRunId ?? "")?.promptLink;
+      const prompt = readPromptLink(metadata) ?? inheritedPromptLink(run);
       if (prompt !== undefined) run.span.setAttributes(promptAttributes(prompt));
     }
     return run;
@@ -527,6 +539,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const run: RunState = {
       span,
       trace: scope,
+      parent: parentRun,
       context: trace.setSpan(parent, span),
       kind: start.runKind,
       openedAt: Date.now(),
@@ -623,8 +636,23 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 }
 
+/** The prompt a generation was made from: the nearest ancestor that a prompt was linked to. */
+function inheritedPromptLink(run: RunState): RunState["promptLink"] {
+  for (let ancestor = run.parent; ancestor !== undefined; ancestor = ancestor.parent) {
+    if (ancestor.promptLink !== undefined) return ancestor.promptLink;
+  }
+  return undefined;
+}
+
 function asOptionalString(value: unknown): string | undefined {
   return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/** LangChain wraps a runnable's non-object input or output as `{input: x}` / `{output: x}`: show `x`. */
+function unwrapChainValues(values: unknown, key: "input" | "output"): unknown {
+  if (typeof values !== "object" || values === null || Array.isArray(values)) return values;
+  const keys = Object.keys(values);
+  return keys.length === 1 && keys[0] === key ? (values as Record<string, unknown>)[key] : values;
 }
 
 /** Tool input arrives as a JSON string for structured tools; record the object when it parses. */

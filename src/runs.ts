@@ -15,6 +15,8 @@ export interface TraceScope {
 export interface RunState {
   readonly span: Span;
   readonly trace: TraceScope;
+  /** The parent run, when this handler traces it (kept only while this run is open). */
+  readonly parent: RunState | undefined;
   /** The context children of this run start in: its parent's context with this span active. */
   readonly context: Context;
   readonly kind: RunKind;
