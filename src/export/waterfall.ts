@@ -1,0 +1,186 @@
+import { type ExportResult, ExportResultCode, hrTimeToMilliseconds } from "@opentelemetry/core";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+
+/**
+ * Prints each finished trace as an indented tree: what a developer sees locally with no tracing
+ * backend. Spans are buffered per trace and printed when the trace's local root ends.
+ */
+export interface WaterfallExporterOptions {
+  /** Where the text goes. Default: `process.stdout.write`. */
+  write?: (text: string) => void;
+  /** ANSI colours. Default: stdout is a TTY and `NO_COLOR` is unset. */
+  color?: boolean;
+  /** A trace whose root has not ended after this long (ms) is printed anyway. Default 30000. */
+  maxTraceAgeMs?: number;
+  /** Most traces buffered at once; past it the oldest is printed early. Default 1000. */
+  maxTraces?: number;
+}
+
+const STATUS_ERROR = 2;
+const MODEL_OPERATIONS = new Set(["chat", "text_completion", "generate_content", "embeddings"]);
+const NAME_WIDTH = 48;
+
+const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId;
+const idOf = (span: ReadableSpan): string => span.spanContext().spanId;
+const startOf = (span: ReadableSpan): number => hrTimeToMilliseconds(span.startTime);
+
+function formatDuration(ms: number): string {
+  return ms < 10_000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+function fit(text: string, width: number): string {
+  return text.length <= width ? text.padEnd(width) : `${text.slice(0, width - 1)}…`;
+}
+
+function firstLine(text: string, max = 120): string {
+  const line = text.split("\n", 1)[0];
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** The detail column: model, tokens and finish reason for model spans; call id for tools; errors. */
+function details(span: ReadableSpan): string {
+  const a = span.attributes;
+  const parts: string[] = [];
+  const operation = a["gen_ai.operation.name"];
+  if (typeof operation === "string" && MODEL_OPERATIONS.has(operation)) {
+    const model = a["gen_ai.response.model"] ?? a["gen_ai.request.model"];
+    if (model !== undefined) parts.push(String(model));
+    const input = a["gen_ai.usage.input_tokens"];
+    const output = a["gen_ai.usage.output_tokens"];
+    if (input !== undefined || output !== undefined) {
+      const cached = a["gen_ai.usage.cache_read.input_tokens"];
+      const reasoning = a["gen_ai.usage.reasoning.output_tokens"];
+      parts.push(
+        `${input ?? "?"} in${cached ? ` (${cached} cached)` : ""} / ${output ?? "?"} out${reasoning ? ` (${reasoning} reasoning)` : ""} tokens`,
+      );
+    }
+    const reasons = a["gen_ai.response.finish_reasons"];
+    if (Array.isArray(reasons) && reasons.length > 0) parts.push(reasons.join(","));
+    const ttfc = a["gen_ai.response.time_to_first_chunk"];
+    if (typeof ttfc === "number") parts.push(`ttfc ${(ttfc * 1000).toFixed(0)} ms`);
+  } else if (operation === "execute_tool") {
+    const callId = a["gen_ai.tool.call.id"];
+    if (callId !== undefined) parts.push(String(callId));
+  } else if (operation === "retrieval") {
+    const documents = a["gen_ai.retrieval.documents"];
+    if (typeof documents === "string") {
+      try {
+        const parsed: unknown = JSON.parse(documents);
+        if (Array.isArray(parsed)) parts.push(`${parsed.length} document${parsed.length === 1 ? "" : "s"}`);
+      } catch {
+        // A cut value is not a list; show nothing rather than a wrong count.
+      }
+    }
+  }
+  if (span.status.code === STATUS_ERROR) {
+    const type = a["error.type"];
+    parts.push(`ERROR ${type ? `${type}: ` : ""}${firstLine(span.status.message ?? "")}`.trim());
+  }
+  return parts.join(" · ");
+}
+
+/** One trace's spans as text (no colour). Spans whose parent is missing become top-level lines. */
+export function formatWaterfall(spans: ReadableSpan[], color = false): string {
+  if (spans.length === 0) return "";
+  const ids = new Set(spans.map(idOf));
+  const children = new Map<string | undefined, ReadableSpan[]>();
+  for (const span of spans) {
+    const parent = parentOf(span);
+    const key = parent !== undefined && ids.has(parent) ? parent : undefined;
+    const list = children.get(key) ?? [];
+    list.push(span);
+    children.set(key, list);
+  }
+  for (const list of children.values()) list.sort((a, b) => startOf(a) - startOf(b));
+  const roots = children.get(undefined) ?? [];
+  const red = (text: string) => (color ? `\u001b[31m${text}\u001b[0m` : text);
+  const dim = (text: string) => (color ? `\u001b[2m${text}\u001b[0m` : text);
+  const first = roots[0];
+  const total = roots.reduce((max, root) => Math.max(max, hrTimeToMilliseconds(root.duration)), 0);
+  const lines = [dim(`trace ${first.spanContext().traceId} · ${first.name} · ${formatDuration(total)}`)];
+  const walk = (span: ReadableSpan, prefix: string, guide: string) => {
+    const failed = span.status.code === STATUS_ERROR;
+    const label = fit(`${prefix}${failed ? "✗ " : ""}${span.name}`, NAME_WIDTH);
+    const duration = formatDuration(hrTimeToMilliseconds(span.duration)).padStart(10);
+    const detail = details(span);
+    const line = `${label} ${duration}${detail ? `  ${detail}` : ""}`;
+    lines.push(failed ? red(line) : line);
+    const kids = children.get(idOf(span)) ?? [];
+    kids.forEach((child, index) => {
+      const last = index === kids.length - 1;
+      walk(child, `${guide}${last ? "└─ " : "├─ "}`, `${guide}${last ? "   " : "│  "}`);
+    });
+  };
+  for (const root of roots) walk(root, "", "");
+  return `${lines.join("\n")}\n`;
+}
+
+interface BufferedTrace {
+  spans: ReadableSpan[];
+  firstSeen: number;
+}
+
+export class ConsoleWaterfallExporter implements SpanExporter {
+  private readonly traces = new Map<string, BufferedTrace>();
+  private readonly write: (text: string) => void;
+  private readonly color: boolean;
+  private readonly maxTraceAgeMs: number;
+  private readonly maxTraces: number;
+  private stopped = false;
+
+  constructor(options: WaterfallExporterOptions = {}) {
+    this.write = options.write ?? ((text) => process.stdout.write(text));
+    this.color = options.color ?? (Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined);
+    this.maxTraceAgeMs = options.maxTraceAgeMs ?? 30_000;
+    this.maxTraces = options.maxTraces ?? 1000;
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    if (this.stopped) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error("exporter is shut down") });
+      return;
+    }
+    try {
+      const now = Date.now();
+      const ended = new Set<string>();
+      for (const span of spans) {
+        const traceId = span.spanContext().traceId;
+        let trace = this.traces.get(traceId);
+        if (trace === undefined) {
+          trace = { spans: [], firstSeen: now };
+          this.traces.set(traceId, trace);
+        }
+        trace.spans.push(span);
+        // A local root: no parent, or a parent in another process (remote).
+        if (parentOf(span) === undefined || span.parentSpanContext?.isRemote) ended.add(traceId);
+      }
+      for (const traceId of ended) this.print(traceId);
+      for (const [traceId, trace] of this.traces) {
+        if (this.traces.size <= this.maxTraces && now - trace.firstSeen < this.maxTraceAgeMs) break;
+        this.print(traceId);
+      }
+      resultCallback({ code: ExportResultCode.SUCCESS });
+    } catch (error) {
+      resultCallback({
+        code: ExportResultCode.FAILED,
+        error: error instanceof Error ? error : new Error(String(error)),
+      });
+    }
+  }
+
+  async forceFlush(): Promise<void> {
+    for (const traceId of [...this.traces.keys()]) this.print(traceId);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.forceFlush();
+    this.stopped = true;
+  }
+
+  private print(traceId: string): void {
+    const trace = this.traces.get(traceId);
+    if (trace === undefined) return;
+    this.traces.delete(traceId);
+    this.write(formatWaterfall(trace.spans, this.color));
+  }
+}
