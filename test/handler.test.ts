@@ -7,7 +7,6 @@ import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { FakeLLM } from "@langchain/core/utils/testing";
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { expect } from "chai";
 import { z } from "zod";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
@@ -67,14 +66,6 @@ const scripted = () =>
 
 describe("OpenTelemetryCallbackHandler", () => {
   let tracing: TestTracing;
-  const contextManager = new AsyncLocalStorageContextManager();
-
-  before(() => {
-    context.setGlobalContextManager(contextManager.enable());
-  });
-  after(() => {
-    context.disable();
-  });
   afterEach(async () => {
     await tracing?.shutdown();
   });

@@ -4,8 +4,6 @@ import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { LangfuseClient } from "@langfuse/client";
 import { LangfuseSpanProcessor } from "@langfuse/otel";
-import { context } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { expect } from "chai";
@@ -51,8 +49,6 @@ const model = () =>
 
 describe("Langfuse dialect", () => {
   let tracing: TestTracing;
-  before(() => context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()));
-  after(() => context.disable());
   afterEach(async () => tracing?.shutdown());
 
   describe("a traced pipeline", () => {
