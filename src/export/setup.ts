@@ -1,4 +1,6 @@
 import { type Attributes, context, diag, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -168,7 +170,9 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
     }),
     spanProcessors: processors,
   });
-  if (register) provider.register();
+  const registered = register
+    ? registerGlobals(provider)
+    : { tracerProvider: false, contextManager: false, propagator: false };
   const handler = new OpenTelemetryCallbackHandler({ ...handlerOptions, tracerProvider: provider });
 
   let shutdownPromise: Promise<void> | undefined;
@@ -181,16 +185,52 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
       shutdownPromise ??= (async () => {
         handler.endOpenRuns();
         await withTimeout(provider.shutdown(), shutdownTimeoutMs, "shutdown");
-        if (register) {
-          // Unregister so a later setupTracing() (tests, hot reload) starts clean.
-          trace.disable();
-          context.disable();
-          propagation.disable();
-        }
+        // Unregister what this call registered, so a later setupTracing() (tests, hot reload)
+        // starts clean, and leave alone what the application had registered before.
+        if (registered.tracerProvider) trace.disable();
+        if (registered.contextManager) context.disable();
+        if (registered.propagator) propagation.disable();
       })();
       return shutdownPromise;
     },
   };
+}
+
+/**
+ * Registers the provider, an async-hooks context manager and the W3C propagators globally, each
+ * only if none is registered yet (the API refuses duplicates), and says which it registered.
+ */
+function registerGlobals(provider: NodeTracerProvider): {
+  tracerProvider: boolean;
+  contextManager: boolean;
+  propagator: boolean;
+} {
+  const tracerProvider = trace.setGlobalTracerProvider(provider);
+  const contextManager = isContextManagerSet()
+    ? false
+    : context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const propagator = isPropagatorSet()
+    ? false
+    : propagation.setGlobalPropagator(
+        new CompositePropagator({
+          propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+        }),
+      );
+  return { tracerProvider, contextManager, propagator };
+}
+
+// The API has no getter for its globals; a registered context manager or propagator is one whose
+// class is not the no-op one the API falls back to.
+function isContextManagerSet(): boolean {
+  const manager = (context as unknown as { _getContextManager?: () => object })._getContextManager?.();
+  return manager !== undefined && manager.constructor.name !== "NoopContextManager";
+}
+
+function isPropagatorSet(): boolean {
+  const propagator = (
+    propagation as unknown as { _getGlobalPropagator?: () => object }
+  )._getGlobalPropagator?.();
+  return propagator !== undefined && propagator.constructor.name !== "NoopTextMapPropagator";
 }
 
 /** True when some tracer provider other than the no-op one is registered globally. */
