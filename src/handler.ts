@@ -22,6 +22,7 @@ import {
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
   ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_USAGE_COST,
   ATTR_GEN_AI_WORKFLOW_NAME,
   ATTR_LANGCHAIN_RUN_ID,
   ATTR_LANGCHAIN_RUN_TYPE,
@@ -514,6 +515,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     captureInferenceOutput(run.span, this.capture, () => readOutputMessages(output));
     if (this.config.langfuse) {
       setUsageDetails(run.span, response.usage);
+      if (response.cost !== undefined) run.span.setAttribute(ATTR_GEN_AI_USAGE_COST, response.cost);
       const warning = finishWarning(response.finishReasons);
       if (warning !== undefined) setLevel(run.span, "WARNING", warning);
     }

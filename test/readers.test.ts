@@ -281,6 +281,13 @@ describe("LangChain readers", () => {
         usage: { inputTokens: 117, outputTokens: 5, cacheReadInputTokens: 100, cacheCreationInputTokens: 7 },
       });
     });
+    it("reads a reported cost (OpenRouter's usage.cost), and none when absent", () => {
+      const message = new AIMessage({ content: "x", response_metadata: { usage: { cost: 0.00042 } } });
+      expect(readModelResponse({ generations: [[{ text: "x", message }]] }).cost).to.equal(0.00042);
+      expect(
+        readModelResponse({ generations: [[{ text: "x", message: new AIMessage("x") }]] }),
+      ).not.to.have.property("cost");
+    });
     it("reads tokenUsage of LLM runs and n>1 choices", () => {
       const response = readModelResponse({
         generations: [

@@ -12,8 +12,9 @@ import {
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
-import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { OpenTelemetryCallbackHandler } from "../handler.js";
+import { LANGFUSE_RELEASE } from "../langfuse/attributes.js";
 import { type LangfuseExporterOptions, langfuseExporter } from "../langfuse/exporter.js";
 import type { OpenTelemetryCallbackHandlerOptions } from "../options.js";
 import { ConsoleWaterfallExporter, type WaterfallExporterOptions } from "./waterfall.js";
@@ -26,8 +27,12 @@ export interface SetupTracingOptions
   extends Omit<OpenTelemetryCallbackHandlerOptions, "tracer" | "tracerProvider"> {
   /** `service.name` of the resource. Default: `OTEL_SERVICE_NAME`, then "langchain-app". */
   serviceName?: string;
-  /** More resource attributes (e.g. `service.version`, `deployment.environment.name`). */
+  /** More resource attributes (e.g. `service.version`). */
   resourceAttributes?: Attributes;
+  /** Release (`langfuse.release` on the resource). Default: `LANGFUSE_RELEASE`. */
+  release?: string;
+  /** Deployment environment (`deployment.environment.name`). Default: `LANGFUSE_TRACING_ENVIRONMENT`, then `OTEL_DEPLOYMENT_ENVIRONMENT`. */
+  environment?: string;
   /**
    * Force an exporter instead of picking one from the environment: "langfuse" (needs its keys),
    * "otlp" (needs `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), "console",
@@ -121,6 +126,10 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
   const {
     serviceName,
     resourceAttributes,
+    release = env.LANGFUSE_RELEASE?.trim() || undefined,
+    environment = env.LANGFUSE_TRACING_ENVIRONMENT?.trim() ||
+      env.OTEL_DEPLOYMENT_ENVIRONMENT?.trim() ||
+      undefined,
     exporter: forced,
     console: alsoConsole,
     langfuse,
@@ -166,6 +175,8 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: serviceName ?? env.OTEL_SERVICE_NAME?.trim() ?? "langchain-app",
+      ...(release !== undefined ? { [LANGFUSE_RELEASE]: release } : {}),
+      ...(environment !== undefined ? { [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: environment } : {}),
       ...resourceAttributes,
     }),
     spanProcessors: processors,

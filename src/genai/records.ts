@@ -37,6 +37,8 @@ export interface ModelResponse {
   /** One per generation, as the provider reported it ("stop", "tool_calls", "end_turn", …). */
   finishReasons: string[];
   usage?: TokenUsage;
+  /** Cost of the call in USD, when the provider reported it (e.g. OpenRouter's `usage.cost`). */
+  cost?: number;
 }
 
 /** A message part of the GenAI message JSON (genai-semconv §3). */

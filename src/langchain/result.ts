@@ -87,6 +87,12 @@ function usageFromLlmOutput(llmOutput: unknown): TokenUsage | undefined {
   return result.inputTokens === undefined && result.outputTokens === undefined ? undefined : result;
 }
 
+/** A reported cost: a finite, non-negative `cost` number. */
+function costOf(source: unknown): number | undefined {
+  const cost = field(source, "cost");
+  return typeof cost === "number" && Number.isFinite(cost) && cost >= 0 ? cost : undefined;
+}
+
 /** A LangChain-generated message id (`run-<uuid>`, `lc_run--<uuid>`) is not the provider's response id. */
 function providerMessageId(message: unknown): string | undefined {
   const id = stringField(message, "id");
@@ -99,6 +105,7 @@ export function readModelResponse(output: unknown): ModelResponse {
   const generations = generationsOf(output);
   const llmOutput = field(output, "llmOutput");
   const response: ModelResponse = { finishReasons: [] };
+  let cost: number | undefined;
   for (const generation of generations) {
     const message = field(generation, "message");
     const metadata = field(message, "response_metadata");
@@ -109,12 +116,15 @@ export function readModelResponse(output: unknown): ModelResponse {
     response.id ??= stringField(metadata, "id") ?? providerMessageId(message);
     // n>1 choices share one usage object; take the first rather than summing.
     response.usage ??= usageFromMetadata(field(message, "usage_metadata"));
+    cost ??= costOf(field(metadata, "usage")) ?? costOf(metadata);
     const reason = finishReasonOf(generation);
     if (reason !== undefined) response.finishReasons.push(reason);
   }
   response.model ??= firstString(llmOutput, ["model_name", "model", "modelName"]);
   response.id ??= firstString(llmOutput, ["id", "response_id"]);
   response.usage ??= usageFromLlmOutput(llmOutput);
+  cost ??= costOf(llmOutput) ?? costOf(field(llmOutput, "tokenUsage"));
+  if (cost !== undefined) response.cost = cost;
   return response;
 }
 
