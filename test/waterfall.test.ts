@@ -1,0 +1,129 @@
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { expect } from "chai";
+import { ConsoleWaterfallExporter, formatWaterfall } from "../src/export/waterfall.js";
+
+function pipeline(printed: string[], options: { maxTraceAgeMs?: number } = {}) {
+  const exporter = new ConsoleWaterfallExporter({
+    write: (text) => printed.push(text),
+    color: false,
+    ...options,
+  });
+  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  return { exporter, provider, tracer: provider.getTracer("test") };
+}
+
+describe("ConsoleWaterfallExporter", () => {
+  it("prints a trace as a tree when its root ends: order, guides, durations, model details, errors", async () => {
+    const printed: string[] = [];
+    const { provider, tracer } = pipeline(printed);
+    await tracer.startActiveSpan("POST /api/chat", { kind: SpanKind.SERVER }, async (root) => {
+      await tracer.startActiveSpan("rag-pipeline", async (chain) => {
+        tracer
+          .startSpan("retrieval docs", {
+            attributes: {
+              "gen_ai.operation.name": "retrieval",
+              "gen_ai.retrieval.documents": '[{"id":"a"},{"id":"b"}]',
+            },
+          })
+          .end();
+        const model = tracer.startSpan("chat gpt-4o-mini", {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+            "gen_ai.usage.input_tokens": 120,
+            "gen_ai.usage.output_tokens": 30,
+            "gen_ai.response.finish_reasons": ["tool_calls"],
+          },
+        });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        model.end();
+        tracer
+          .startSpan("execute_tool lookup", {
+            attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "call_1" },
+          })
+          .end();
+        const failing = tracer.startSpan("validate", { attributes: { "error.type": "ValidationError" } });
+        failing.setStatus({ code: SpanStatusCode.ERROR, message: "answer is empty\nsecond line" });
+        failing.end();
+        chain.end();
+      });
+      expect(printed).to.deep.equal([]);
+      root.end();
+    });
+    await provider.shutdown();
+    expect(printed).to.have.length(1);
+    const lines = printed[0].trimEnd().split("\n");
+    expect(lines[0]).to.match(/^trace [0-9a-f]{32} · POST \/api\/chat · \d+\.\d ms$/);
+    expect(lines.slice(1).map((line) => line.replace(/\s+\d+\.\d ms.*$/, ""))).to.deep.equal([
+      "POST /api/chat",
+      "└─ rag-pipeline",
+      "   ├─ retrieval docs",
+      "   ├─ chat gpt-4o-mini",
+      "   ├─ execute_tool lookup",
+      "   └─ ✗ validate",
+    ]);
+    expect(lines[3]).to.match(/2 documents$/);
+    expect(lines[4]).to.match(/gpt-4o-mini-2024-07-18 · 120 in \/ 30 out tokens · tool_calls$/);
+    expect(lines[5]).to.match(/call_1$/);
+    expect(lines[6]).to.match(/ERROR ValidationError: answer is empty$/);
+  });
+
+  it("prints interleaved traces separately, each once", async () => {
+    const printed: string[] = [];
+    const { provider, tracer } = pipeline(printed);
+    const a = tracer.startSpan("trace-a");
+    const b = tracer.startSpan("trace-b");
+    b.end();
+    a.end();
+    await provider.shutdown();
+    expect(printed).to.have.length(2);
+    expect(printed[0]).to.include("trace-b");
+    expect(printed[1]).to.include("trace-a");
+  });
+
+  it("prints a trace whose root never ended on forceFlush, and nothing twice after shutdown", async () => {
+    const printed: string[] = [];
+    const { provider, tracer } = pipeline(printed);
+    tracer.startActiveSpan("never-ends", (root) => {
+      tracer.startSpan("child").end();
+      return root;
+    });
+    expect(printed).to.deep.equal([]);
+    await provider.forceFlush();
+    expect(printed).to.have.length(1);
+    expect(printed[0]).to.include("child");
+    await provider.shutdown();
+    expect(printed).to.have.length(1);
+  });
+
+  it("formats spans whose parent is missing as top-level lines", async () => {
+    const printed: string[] = [];
+    const exporter = new ConsoleWaterfallExporter({ write: (text) => printed.push(text), color: false });
+    const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracer = provider.getTracer("test");
+    const spans: Parameters<typeof formatWaterfall>[0] = [];
+    const capture = new NodeTracerProvider({
+      spanProcessors: [
+        {
+          onStart() {},
+          onEnd: (span) => spans.push(span),
+          forceFlush: async () => {},
+          shutdown: async () => {},
+        },
+      ],
+    });
+    const captureTracer = capture.getTracer("test");
+    captureTracer.startActiveSpan("lost-parent", (parent) => {
+      captureTracer.startSpan("orphan").end();
+      return parent;
+    });
+    const text = formatWaterfall(spans);
+    expect(text.split("\n")[1]).to.match(/^orphan\s/);
+    tracer.startSpan("unused").end();
+    await provider.shutdown();
+  });
+});
