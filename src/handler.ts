@@ -8,10 +8,13 @@ import {
   type Context,
   context,
   diag,
+  type Link,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
+import { agentAttributes, agentSpanName, workflowAttributes, workflowSpanName } from "./genai/agent.js";
 import {
   ATTR_AGENT_LOG,
   ATTR_AGENT_OUTPUT,
@@ -26,13 +29,20 @@ import {
   ATTR_GEN_AI_WORKFLOW_NAME,
   ATTR_LANGCHAIN_RUN_ID,
   ATTR_LANGCHAIN_RUN_TYPE,
+  ATTR_LANGGRAPH_INTERRUPT_REASON,
+  ATTR_LANGGRAPH_INTERRUPT_VALUE,
+  ATTR_LANGGRAPH_NODE,
+  ATTR_LANGGRAPH_RESUMED,
+  ATTR_LANGGRAPH_STEP,
+  ATTR_LANGGRAPH_THREAD_ID,
   ATTR_ORPHANED,
   EVENT_AGENT_ACTION,
   EVENT_AGENT_FINISH,
   EVENT_CUSTOM,
+  EVENT_LANGGRAPH_INTERRUPT,
 } from "./genai/attributes.js";
 import { ContentCapture } from "./genai/capture.js";
-import { errorMessage, recordError } from "./genai/errors.js";
+import { errorMessage, errorType, recordError } from "./genai/errors.js";
 import { identityAttributes } from "./genai/identity.js";
 import {
   captureInferenceInput,
@@ -46,6 +56,16 @@ import type { InferenceOperation } from "./genai/records.js";
 import { retrievalSpanName, retrievalStartAttributes } from "./genai/retrieval.js";
 import { toolSpanName, toolStartAttributes } from "./genai/tool.js";
 import { readDocuments } from "./langchain/documents.js";
+import {
+  agentNameOf,
+  interruptValues,
+  isGraphBubbleUp,
+  isGraphPlumbing,
+  isGraphRun,
+  isResumeCommand,
+  readGraphNode,
+  threadIdOf,
+} from "./langchain/graph.js";
 import { isControlMetadataKey, readPromptLink, readTraceIdentity } from "./langchain/identity.js";
 import { renderLangChainValue } from "./langchain/io.js";
 import { promptMessage, splitChatInput } from "./langchain/messages.js";
@@ -80,11 +100,16 @@ import { type OrphanReason, type RunKind, RunRegistry, type RunState, type Trace
 /** A run's start, once the LangChain arguments are read: what the span is made of. */
 interface SpanStart {
   name: string;
+  /** The run's own name (a graph's name, not its `invoke_workflow …` span name). Default: `name`. */
+  runName?: string;
   kind: SpanKind;
   runKind: RunKind;
   attributes: Attributes;
   metadata: Record<string, unknown> | undefined;
   tags: string[] | undefined;
+  links?: Link[];
+  /** LangGraph facts about the run, kept on its state. */
+  graph?: Pick<RunState, "graphNode" | "agentName" | "threadId">;
 }
 
 const OBSERVATION_TYPES: Record<RunKind, ObservationType> = {
@@ -92,7 +117,12 @@ const OBSERVATION_TYPES: Record<RunKind, ObservationType> = {
   tool: "tool",
   retriever: "retriever",
   chain: "chain",
+  agent: "agent",
+  workflow: "chain",
 };
+
+/** Most paused LangGraph threads remembered, to link their resumption to the paused trace. */
+const MAX_PAUSED_THREADS = 1000;
 
 const now = (): number => performance.now();
 
@@ -114,6 +144,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly tools = new ToolCatalog();
   /** Errors already recorded with an exception event, so ancestors failing with them don't repeat it. */
   private readonly recordedErrors = new WeakSet<object>();
+  /** LangGraph threads paused by an interrupt → the paused graph's span, for the resumption's link. */
+  private readonly pausedThreads = new Map<string, SpanContext>();
 
   constructor(options: OpenTelemetryCallbackHandlerOptions = {}) {
     const config = resolveHandlerOptions(options);
@@ -206,7 +238,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   override handleLLMEnd(output: LLMResult, runId: string): void {
     this.guard("handleLLMEnd", () => {
-      const run = this.runs.close(runId);
+      const run = this.closeVisible(runId);
       if (run === undefined) return;
       this.finishModel(run, output);
       run.span.end();
@@ -232,17 +264,25 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     this.guard("handleChainStart", () => {
-      const attributes: Attributes = { [ATTR_LANGCHAIN_RUN_ID]: runId };
-      if (typeof runType === "string" && runType.length > 0) attributes[ATTR_LANGCHAIN_RUN_TYPE] = runType;
-      const run = this.startRun(runId, asOptionalString(parentRunId), {
-        name: runDisplayName(chain, asOptionalString(runName), "chain"),
-        kind: SpanKind.INTERNAL,
-        runKind: "chain",
-        attributes,
-        metadata,
-        tags,
-      });
+      const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
+      const name = runDisplayName(chain, asOptionalString(runName), "chain");
+      if (
+        parentRun !== undefined &&
+        !this.config.showInternalRuns &&
+        isGraphPlumbing(chain, name, metadata, tags, parentRun.graphNode === true)
+      ) {
+        this.runs.unpin(runId);
+        if (!this.runs.has(runId)) this.runs.openHidden(runId, parentRun);
+        return;
+      }
+      const start = this.chainStart(chain, inputs, name, parentRun, tags, metadata);
+      start.attributes[ATTR_LANGCHAIN_RUN_ID] = runId;
+      if (typeof runType === "string" && runType.length > 0)
+        start.attributes[ATTR_LANGCHAIN_RUN_TYPE] = runType;
+      const run = this.startRun(runId, asOptionalString(parentRunId), start);
       if (run === undefined) return;
+      if (run.graphNode && run.name === "agent" && parentRun?.kind === "workflow")
+        this.promoteToAgent(parentRun);
       if (this.config.langfuse) {
         this.capture.setJson(
           run.span,
@@ -257,7 +297,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   override handleChainEnd(outputs: ChainValues, runId: string): void {
     this.guard("handleChainEnd", () => {
-      const run = this.runs.close(runId);
+      const run = this.closeVisible(runId);
       if (run === undefined) return;
       if (this.config.langfuse) {
         this.capture.setJson(
@@ -314,7 +354,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   override handleToolEnd(output: unknown, runId: string): void {
     this.guard("handleToolEnd", () => {
-      const run = this.runs.close(runId);
+      const run = this.closeVisible(runId);
       if (run === undefined) return;
       const result = readToolResult(output);
       this.capture.setJson(
@@ -365,7 +405,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   override handleRetrieverEnd(documents: unknown[], runId: string): void {
     this.guard("handleRetrieverEnd", () => {
-      const run = this.runs.close(runId);
+      const run = this.closeVisible(runId);
       if (run === undefined) return;
       this.capture.setJson(
         run.span,
@@ -471,6 +511,61 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   // ── The one start path and the one end path ────────────────────────────────────────────────
 
+  /** What a chain run becomes: an agent, a workflow (a LangGraph graph), a graph node, or a plain chain. */
+  private chainStart(
+    chain: Serialized,
+    inputs: unknown,
+    name: string,
+    parentRun: RunState | undefined,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+  ): SpanStart {
+    const start: SpanStart = {
+      name,
+      runName: name,
+      kind: SpanKind.INTERNAL,
+      runKind: "chain",
+      attributes: {},
+      metadata,
+      tags,
+    };
+    const agentName = agentNameOf(metadata);
+    if (isGraphRun(chain)) {
+      const threadId = threadIdOf(metadata);
+      // createAgent marks its graph and everything under it; the agent is the outermost such run.
+      const isAgent = agentName !== undefined && parentRun?.agentName !== agentName;
+      start.runKind = isAgent ? "agent" : "workflow";
+      start.name = isAgent ? agentSpanName(agentName) : workflowSpanName(name);
+      start.attributes = isAgent ? agentAttributes(agentName) : workflowAttributes(name);
+      start.graph = { agentName, threadId };
+      const paused = threadId === undefined ? undefined : this.pausedThreads.get(threadId);
+      if (threadId !== undefined && isResumeCommand(inputs)) {
+        start.attributes[ATTR_LANGGRAPH_THREAD_ID] = threadId;
+        start.attributes[ATTR_LANGGRAPH_RESUMED] = true;
+        if (paused !== undefined) {
+          start.links = [{ context: paused, attributes: { [ATTR_LANGGRAPH_RESUMED]: true } }];
+          this.pausedThreads.delete(threadId);
+        }
+      }
+      return start;
+    }
+    const node = readGraphNode(name, metadata, tags);
+    start.graph = { agentName, graphNode: node !== undefined };
+    if (node !== undefined) {
+      start.attributes[ATTR_LANGGRAPH_NODE] = node.node;
+      if (node.step !== undefined) start.attributes[ATTR_LANGGRAPH_STEP] = node.step;
+    }
+    return start;
+  }
+
+  /** A LangGraph graph whose first node is "agent" (the prebuilt ReAct agent) is an agent. */
+  private promoteToAgent(run: RunState): void {
+    run.kind = "agent";
+    run.span.updateName(agentSpanName(run.name));
+    run.span.setAttributes(agentAttributes(run.name));
+    if (this.config.langfuse) run.span.setAttribute(LANGFUSE_OBSERVATION_TYPE, OBSERVATION_TYPES.agent);
+  }
+
   private startModel(
     operation: InferenceOperation,
     llm: Serialized,
@@ -535,13 +630,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (this.config.attributes !== undefined) Object.assign(attributes, this.config.attributes);
     const span = this.config.tracer.startSpan(
       start.name,
-      { kind: start.kind, attributes, startTime: pinned?.time },
+      { kind: start.kind, attributes, startTime: pinned?.time, links: start.links },
       parent,
     );
     const run: RunState = {
       span,
       trace: scope,
       parent: parentRun,
+      name: start.runName ?? start.name,
+      ...start.graph,
       context: trace.setSpan(parent, span),
       kind: start.runKind,
       openedAt: Date.now(),
@@ -562,7 +659,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const traceName = identity.traceName ?? (isTraceRoot ? start.name : undefined);
       Object.assign(attributes, langfuseTraceAttributes(traceName, identity.tags, this.config.traceMetadata));
     }
-    return { attributes, workflowName: start.runKind === "chain" ? start.name : undefined };
+    const isWorkflow = start.runKind === "chain" || start.runKind === "workflow" || start.runKind === "agent";
+    return { attributes, workflowName: isWorkflow ? (start.runName ?? start.name) : undefined };
   }
 
   private addLangfuseRunAttributes(attributes: Attributes, start: SpanStart): void {
@@ -596,11 +694,51 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   private endWithError(callback: string, runId: string, error: unknown): void {
     this.guard(callback, () => {
-      const run = this.runs.close(runId);
+      const run = this.closeVisible(runId);
       if (run === undefined) return;
-      this.markFailed(run, error, this.firstSighting(error));
+      if (isGraphBubbleUp(error)) this.markInterrupted(run, error);
+      else this.markFailed(run, error, this.firstSighting(error));
       run.span.end();
     });
+  }
+
+  /** Removes a run; returns it only when it has a span of its own to end (not hidden plumbing). */
+  private closeVisible(runId: string): RunState | undefined {
+    const run = this.runs.close(runId);
+    return run === undefined || run.hidden ? undefined : run;
+  }
+
+  /**
+   * A LangGraph interrupt is the graph pausing for input, not a failure: the span ends without
+   * ERROR, with an event saying why, on the node and (once) on its graph, and the thread is
+   * remembered so that resuming it links back to this trace.
+   */
+  private markInterrupted(run: RunState, error: unknown): void {
+    const attributes: Attributes = { [ATTR_LANGGRAPH_INTERRUPT_REASON]: errorType(error) };
+    const value = this.capture.json(
+      ATTR_LANGGRAPH_INTERRUPT_VALUE,
+      interruptValues(error),
+      renderLangChainValue,
+    );
+    if (value !== undefined) attributes[ATTR_LANGGRAPH_INTERRUPT_VALUE] = value;
+    run.span.addEvent(EVENT_LANGGRAPH_INTERRUPT, attributes);
+    if (typeof error !== "object" || error === null || this.recordedErrors.has(error)) return;
+    this.recordedErrors.add(error);
+    for (let graph: RunState | undefined = run; graph !== undefined; graph = graph.parent) {
+      if (graph.kind !== "workflow" && graph.kind !== "agent") continue;
+      if (graph !== run) graph.span.addEvent(EVENT_LANGGRAPH_INTERRUPT, attributes);
+      if (graph.threadId !== undefined) this.rememberPausedThread(graph.threadId, graph.span.spanContext());
+      return;
+    }
+  }
+
+  private rememberPausedThread(threadId: string, span: SpanContext): void {
+    this.pausedThreads.delete(threadId);
+    this.pausedThreads.set(threadId, span);
+    if (this.pausedThreads.size > MAX_PAUSED_THREADS) {
+      const oldest = this.pausedThreads.keys().next().value;
+      if (oldest !== undefined) this.pausedThreads.delete(oldest);
+    }
   }
 
   private markFailed(run: RunState, error: unknown, origin: boolean): void {
@@ -617,6 +755,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private endOrphan(run: RunState, reason: OrphanReason): void {
+    if (run.hidden) return;
     try {
       run.span.setAttribute(ATTR_ORPHANED, reason);
       const message = `langchain-otel: the run never reported its end (${reason}); span ended by the handler`;

@@ -58,6 +58,12 @@ export interface OpenTelemetryCallbackHandlerOptions {
    * to keep spans smaller; the GenAI attributes are written either way.
    */
   langfuseAttributes?: boolean;
+  /**
+   * Show LangGraph's plumbing runs (`__start__`, channel writes, branch and route runnables, unnamed
+   * wrappers inside nodes). Default false: they are hidden and their children attach to the nearest
+   * visible ancestor.
+   */
+  showInternalRuns?: boolean;
   /** Most runs open at once; past it the oldest is ended as orphaned. Default 10000. */
   maxOpenRuns?: number;
   /** A run open longer than this (ms) is ended as orphaned by the next sweep. Default 600000 (10 minutes). */
@@ -76,6 +82,7 @@ export interface ResolvedHandlerOptions {
   identity: { userId?: string; sessionId?: string; tags?: string[]; traceName?: string };
   traceMetadata: Record<string, unknown> | undefined;
   langfuse: boolean;
+  showInternalRuns: boolean;
   maxOpenRuns: number;
   orphanTimeoutMs: number;
 }
@@ -163,6 +170,7 @@ export function resolveHandlerOptions(
     },
     traceMetadata: options.traceMetadata,
     langfuse: options.langfuseAttributes ?? true,
+    showInternalRuns: options.showInternalRuns ?? false,
     maxOpenRuns: positiveInteger("maxOpenRuns", options.maxOpenRuns, DEFAULT_MAX_OPEN_RUNS),
     orphanTimeoutMs: positiveInteger("orphanTimeoutMs", options.orphanTimeoutMs, DEFAULT_ORPHAN_TIMEOUT_MS),
   };

@@ -1,7 +1,7 @@
 import type { Attributes, Context, Span } from "@opentelemetry/api";
 
 /** The span kinds of LangChain runs this registry tracks. */
-export type RunKind = "model" | "tool" | "retriever" | "chain";
+export type RunKind = "model" | "tool" | "retriever" | "chain" | "agent" | "workflow";
 
 /** What all runs of one trace share: computed once, at the outermost run. */
 export interface TraceScope {
@@ -19,7 +19,18 @@ export interface RunState {
   readonly parent: RunState | undefined;
   /** The context children of this run start in: its parent's context with this span active. */
   readonly context: Context;
-  readonly kind: RunKind;
+  /** Mutable: a LangGraph workflow becomes an agent when its first node turns out to be one. */
+  kind: RunKind;
+  /** The span's name, for renaming a workflow that turns out to be an agent. */
+  readonly name: string;
+  /** Plumbing the handler does not show: `span` and `context` are the nearest visible ancestor's. */
+  readonly hidden?: boolean;
+  /** This run is a LangGraph node. */
+  readonly graphNode?: boolean;
+  /** The `createAgent` agent this run belongs to. */
+  readonly agentName?: string;
+  /** LangGraph's thread id, on graph runs of checkpointed graphs. */
+  readonly threadId?: string;
   /** `Date.now()` at start, for the orphan sweep. */
   readonly openedAt: number;
   /** `performance.now()` at start, for the time to first chunk of a model run. */
@@ -65,6 +76,11 @@ export class RunRegistry {
 
   has(runId: string): boolean {
     return this.runs.has(runId);
+  }
+
+  /** Registers a hidden run: its children attach to `visible`, the nearest visible ancestor. */
+  openHidden(runId: string, visible: RunState): void {
+    this.open(runId, { ...visible, parent: visible, hidden: true, graphNode: false, openedAt: Date.now() });
   }
 
   open(runId: string, run: RunState): void {

@@ -78,3 +78,14 @@ export const ATTR_EVENT_NAME = "langchain.event.name";
 export const ATTR_EVENT_DATA = "langchain.event.data";
 export const ATTR_AGENT_LOG = "langchain.agent.log";
 export const ATTR_AGENT_OUTPUT = "langchain.agent.output";
+
+/** LangGraph node spans: the node's name and the super-step it ran in. */
+export const ATTR_LANGGRAPH_NODE = "langgraph.node";
+export const ATTR_LANGGRAPH_STEP = "langgraph.step";
+/** The event on a node and its graph when LangGraph pauses for input (an interrupt), and what it asked. */
+export const EVENT_LANGGRAPH_INTERRUPT = "langgraph.interrupt";
+export const ATTR_LANGGRAPH_INTERRUPT_REASON = "langgraph.interrupt.reason";
+export const ATTR_LANGGRAPH_INTERRUPT_VALUE = "langgraph.interrupt.value";
+/** On a resumed graph run: the thread it resumes; the span also links to the paused run. */
+export const ATTR_LANGGRAPH_THREAD_ID = "langgraph.thread_id";
+export const ATTR_LANGGRAPH_RESUMED = "langgraph.resumed";
