@@ -42,3 +42,36 @@ describe("the demo (npm run demo)", () => {
     }
   });
 });
+
+describe("the agent examples", () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  for (const key of [
+    "OPENAI_API_KEY",
+    "LANGFUSE_PUBLIC_KEY",
+    "LANGFUSE_SECRET_KEY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+  ])
+    delete env[key];
+  const example = async (file: string) =>
+    (await run(process.execPath, ["--import", "tsx", join(root, "examples", file)], { cwd: root, env }))
+      .stdout;
+
+  it("examples/agent.ts prints one invoke_agent tree with both tools", async function () {
+    this.timeout(60_000);
+    const stdout = await example("agent.ts");
+    expect(stdout).to.match(/^invoke_agent travel_assistant\s/m);
+    expect(stdout).to.match(/execute_tool get_weather/);
+    expect(stdout).to.match(/execute_tool get_time/);
+    expect(stdout).to.include("It is sunny in Paris");
+  });
+
+  it("examples/langgraph.ts pauses at the approval and resumes in a linked trace", async function () {
+    this.timeout(60_000);
+    const stdout = await example("langgraph.ts");
+    const traces = stdout.match(/^trace ([0-9a-f]{32})/gm) ?? [];
+    expect(traces).to.have.length(2);
+    expect(stdout).to.match(/approval\s+\d+\.\d ms {2}paused \(GraphInterrupt\)/);
+    expect(stdout).to.match(new RegExp(`resumes trace ${traces[0].slice(6, 22)}`));
+    expect(stdout).to.include("resumed: approved = true");
+  });
+});

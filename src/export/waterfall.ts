@@ -72,6 +72,13 @@ function details(span: ReadableSpan): string {
       }
     }
   }
+  const pause = span.events.find((event) => event.name === "langgraph.interrupt");
+  if (pause !== undefined)
+    parts.push(`paused (${String(pause.attributes?.["langgraph.interrupt.reason"] ?? "interrupt")})`);
+  if (a["langgraph.resumed"] === true) {
+    const from = span.links[0]?.context.traceId;
+    parts.push(from ? `resumes trace ${from.slice(0, 16)}` : "resumed");
+  }
   if (span.status.code === STATUS_ERROR) {
     const type = a["error.type"];
     parts.push(`ERROR ${type ? `${type}: ` : ""}${firstLine(span.status.message ?? "")}`.trim());
