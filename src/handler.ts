@@ -121,6 +121,9 @@ const OBSERVATION_TYPES: Record<RunKind, ObservationType> = {
   workflow: "chain",
 };
 
+/** The model node of createAgent ("model_request") and of the prebuilt ReAct agent ("agent"). */
+const AGENT_NODES = new Set(["model_request", "agent"]);
+
 /** Most paused LangGraph threads remembered, to link their resumption to the paused trace. */
 const MAX_PAUSED_THREADS = 1000;
 
@@ -281,7 +284,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         start.attributes[ATTR_LANGCHAIN_RUN_TYPE] = runType;
       const run = this.startRun(runId, asOptionalString(parentRunId), start);
       if (run === undefined) return;
-      if (run.graphNode && run.name === "agent" && parentRun?.kind === "workflow")
+      if (run.graphNode && AGENT_NODES.has(run.name) && parentRun?.kind === "workflow")
         this.promoteToAgent(parentRun);
       if (this.config.langfuse) {
         this.capture.setJson(
@@ -532,8 +535,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const agentName = agentNameOf(metadata);
     if (isGraphRun(chain)) {
       const threadId = threadIdOf(metadata);
-      // createAgent marks its graph and everything under it; the agent is the outermost such run.
-      const isAgent = agentName !== undefined && parentRun?.agentName !== agentName;
+      // createAgent names its graph and marks it (and, by inheritance, everything under it) with
+      // lc_agent_name. A nested agent inherits its caller's mark, so it is recognized by its model
+      // node instead (promoteToAgent).
+      const isAgent = agentName !== undefined && agentName === name;
       start.runKind = isAgent ? "agent" : "workflow";
       start.name = isAgent ? agentSpanName(agentName) : workflowSpanName(name);
       start.attributes = isAgent ? agentAttributes(agentName) : workflowAttributes(name);
@@ -558,7 +563,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     return start;
   }
 
-  /** A LangGraph graph whose first node is "agent" (the prebuilt ReAct agent) is an agent. */
+  /** A graph running an agent's model node (createAgent's or the prebuilt ReAct agent's) is an agent. */
   private promoteToAgent(run: RunState): void {
     run.kind = "agent";
     run.span.updateName(agentSpanName(run.name));

@@ -158,6 +158,48 @@ describe("agents and LangGraph", () => {
     });
   });
 
+  it("an agent called as a tool by another agent nests as its own invoke_agent span", async () => {
+    tracing = setupTestTracing();
+    const inner = createAgent({
+      model: new ScriptedChatModel([
+        { toolCalls: [{ id: "call_in", name: "get_weather", args: { city: "Oslo" } }] },
+        { text: "Snowy." },
+      ]),
+      tools: [weather],
+      name: "weather_expert",
+    });
+    const askExpert = tool(
+      async ({ question }: { question: string }, config) => {
+        const result = await inner.invoke({ messages: [{ role: "user", content: question }] }, config);
+        return String(result.messages.at(-1)?.content);
+      },
+      {
+        name: "ask_expert",
+        description: "Ask the weather expert",
+        schema: z.object({ question: z.string() }),
+      },
+    );
+    const outer = createAgent({
+      model: new ScriptedChatModel([
+        { toolCalls: [{ id: "call_out", name: "ask_expert", args: { question: "Oslo?" } }] },
+        { text: "Snowy in Oslo." },
+      ]),
+      tools: [askExpert],
+      name: "concierge",
+    });
+    await outer.invoke(
+      { messages: [{ role: "user", content: "Oslo weather?" }] },
+      { callbacks: [tracing.handler] },
+    );
+    const root = rootOf(tracing.spans());
+    expect(root.name).to.equal("invoke_agent concierge");
+    const innerAgent = tracing.span("invoke_agent weather_expert");
+    expect(parentId(innerAgent)).to.equal(spanId(tracing.span("execute_tool ask_expert")));
+    expect(innerAgent.attributes["gen_ai.agent.name"]).to.equal("weather_expert");
+    expect(parentId(tracing.span("execute_tool get_weather"))).to.not.equal(undefined);
+    expect(new Set(tracing.spans().map(traceId)).size).to.equal(1);
+  });
+
   it("the prebuilt ReAct agent is an invoke_agent span too", async () => {
     tracing = setupTestTracing();
     const agent = createReactAgent({ llm: twoToolTurns(), tools: [weather, time], name: "react_agent" });

@@ -71,7 +71,7 @@ describe("the agent examples", () => {
     const traces = stdout.match(/^trace ([0-9a-f]{32})/gm) ?? [];
     expect(traces).to.have.length(2);
     expect(stdout).to.match(/approval\s+\d+\.\d ms {2}paused \(GraphInterrupt\)/);
-    expect(stdout).to.match(new RegExp(`resumes trace ${traces[0].slice(6, 22)}`));
+    expect(stdout).to.match(new RegExp(`resumes trace ${String(traces[0]).slice(6, 22)}`));
     expect(stdout).to.include("resumed: approved = true");
   });
 });
