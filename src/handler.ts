@@ -42,11 +42,12 @@ import {
   EVENT_LANGGRAPH_INTERRUPT,
 } from "./genai/attributes.js";
 import { ContentCapture } from "./genai/capture.js";
-import { errorMessage, errorType, recordError } from "./genai/errors.js";
+import { errorMessage, errorType, isCancellation, recordCancellation, recordError } from "./genai/errors.js";
 import { identityAttributes } from "./genai/identity.js";
 import {
   captureInferenceInput,
   captureInferenceOutput,
+  inferenceRequestAttributes,
   inferenceSpanName,
   inferenceStartAttributes,
   setInferenceResponse,
@@ -74,8 +75,10 @@ import { readProvider } from "./langchain/provider.js";
 import { readModelResponse, readOutputMessages } from "./langchain/result.js";
 import { runDisplayName } from "./langchain/serialized.js";
 import { readToolDefinitions, readToolResult, ToolCatalog } from "./langchain/tools.js";
+import { field } from "./langchain/values.js";
 import {
   LANGFUSE_OBSERVATION_INPUT,
+  LANGFUSE_OBSERVATION_LEVEL,
   LANGFUSE_OBSERVATION_METADATA_PREFIX,
   LANGFUSE_OBSERVATION_OUTPUT,
   LANGFUSE_OBSERVATION_TYPE,
@@ -100,11 +103,14 @@ import { type OrphanReason, type RunKind, RunRegistry, type RunState, type Trace
 /** A run's start, once the LangChain arguments are read: what the span is made of. */
 interface SpanStart {
   name: string;
+  /** Set first, at start (samplers see them): what an attribute-count limit must never drop. */
+  attributes: Attributes;
+  /** Set after `attributes`; on model spans, after the response and usage. */
+  extra?: Attributes;
   /** The run's own name (a graph's name, not its `invoke_workflow …` span name). Default: `name`. */
   runName?: string;
   kind: SpanKind;
   runKind: RunKind;
-  attributes: Attributes;
   metadata: Record<string, unknown> | undefined;
   tags: string[] | undefined;
   links?: Link[];
@@ -196,11 +202,12 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   ): void {
     this.guard("handleChatModelStart", () => {
       const run = this.startModel("chat", llm, runId, parentRunId, extraParams, tags, metadata, runName);
-      if (run === undefined) return;
-      captureInferenceInput(run.span, this.capture, () => {
-        const { system, input } = splitChatInput(messages?.[0] ?? []);
-        return { systemInstructions: system, messages: input, tools: readToolDefinitions(extraParams) };
-      });
+      if (run?.deferred === undefined || !this.capture.enabled) return;
+      run.deferred.capture = () =>
+        captureInferenceInput(run.span, this.capture, () => {
+          const { system, input } = splitChatInput(messages?.[0] ?? []);
+          return { systemInstructions: system, messages: input, tools: readToolDefinitions(extraParams) };
+        });
     });
   }
 
@@ -225,11 +232,12 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         metadata,
         runName,
       );
-      if (run === undefined) return;
-      captureInferenceInput(run.span, this.capture, () => ({
-        systemInstructions: [],
-        messages: (prompts ?? []).map(promptMessage),
-      }));
+      if (run?.deferred === undefined || !this.capture.enabled) return;
+      run.deferred.capture = () =>
+        captureInferenceInput(run.span, this.capture, () => ({
+          systemInstructions: [],
+          messages: (prompts ?? []).map(promptMessage),
+        }));
     });
   }
 
@@ -279,7 +287,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         return;
       }
       const start = this.chainStart(chain, inputs, name, parentRun, tags, metadata);
-      start.attributes[ATTR_LANGCHAIN_RUN_ID] = runId;
       if (typeof runType === "string" && runType.length > 0)
         start.attributes[ATTR_LANGCHAIN_RUN_TYPE] = runType;
       const run = this.startRun(runId, asOptionalString(parentRunId), start);
@@ -432,14 +439,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = this.runs.get(runId);
       if (run === undefined) return;
       const attributes: Attributes = {};
-      const tool = (action as { tool?: unknown } | undefined)?.tool;
+      const tool = field(action, "tool");
       if (typeof tool === "string") attributes[ATTR_GEN_AI_TOOL_NAME] = tool;
-      const toolInput = this.capture.json(
-        ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
-        (action as { toolInput?: unknown })?.toolInput,
-      );
+      const toolInput = this.capture.json(ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, field(action, "toolInput"));
       if (toolInput !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = toolInput;
-      const log = this.capture.json(ATTR_AGENT_LOG, (action as { log?: unknown })?.log);
+      const log = this.capture.json(ATTR_AGENT_LOG, field(action, "log"));
       if (log !== undefined) attributes[ATTR_AGENT_LOG] = log;
       run.span.addEvent(EVENT_AGENT_ACTION, attributes);
     });
@@ -450,10 +454,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = this.runs.get(runId);
       if (run === undefined) return;
       const attributes: Attributes = {};
-      const output = this.capture.json(
-        ATTR_AGENT_OUTPUT,
-        (finish as { returnValues?: unknown })?.returnValues,
-      );
+      const output = this.capture.json(ATTR_AGENT_OUTPUT, field(finish, "returnValues"));
       if (output !== undefined) attributes[ATTR_AGENT_OUTPUT] = output;
       run.span.addEvent(EVENT_AGENT_FINISH, attributes);
     });
@@ -463,7 +464,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.guard("handleCustomEvent", () => {
       const run = this.runs.get(runId);
       if (run === undefined) return;
-      const attributes: Attributes = { [ATTR_EVENT_NAME]: String(eventName) };
+      const attributes: Attributes = {
+        [ATTR_EVENT_NAME]: typeof eventName === "string" ? eventName : "unnamed",
+      };
       const json = this.capture.json(ATTR_EVENT_DATA, data, renderLangChainValue);
       if (json !== undefined) attributes[ATTR_EVENT_DATA] = json;
       run.span.addEvent(EVENT_CUSTOM, attributes);
@@ -587,31 +590,31 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
     const params = readRequestParams(llm, extraParams, metadata);
     this.tools.remember(extraParams);
-    const attributes = inferenceStartAttributes(operation, readProvider(llm, metadata), params);
-    attributes[ATTR_LANGCHAIN_RUN_ID] = runId;
     const run = this.startRun(runId, parentRunId, {
       name: inferenceSpanName(operation, params.model ?? asOptionalString(runName)),
       kind: SpanKind.CLIENT,
       runKind: "model",
-      attributes,
+      attributes: inferenceStartAttributes(operation, readProvider(llm, metadata), params),
+      extra: inferenceRequestAttributes(params),
       metadata,
       tags,
     });
     if (run !== undefined && this.config.langfuse) {
       // Prompt links go on generations only: Langfuse ignores them elsewhere.
       const prompt = readPromptLink(metadata) ?? inheritedPromptLink(run);
-      if (prompt !== undefined) run.span.setAttributes(promptAttributes(prompt));
+      if (prompt !== undefined) Object.assign(run.deferred?.attributes ?? {}, promptAttributes(prompt));
     }
     return run;
   }
 
   private finishModel(run: RunState, output: LLMResult): void {
+    const response = readModelResponse(output);
+    setInferenceResponse(run.span, response);
     if (run.firstChunkAt !== undefined) {
       setTimeToFirstChunk(run.span, (run.firstChunkAt - run.startedAt) / 1000);
       if (this.config.langfuse) setCompletionStartTime(run.span, performance.timeOrigin + run.firstChunkAt);
     }
-    const response = readModelResponse(output);
-    setInferenceResponse(run.span, response);
+    this.applyDeferred(run);
     captureInferenceOutput(run.span, this.capture, () => readOutputMessages(output));
     if (this.config.langfuse) {
       setUsageDetails(run.span, response.usage);
@@ -621,6 +624,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
+  /**
+   * The one start path. Attributes go in priority order, so an SDK attribute-count limit drops the
+   * least useful: operation, model, provider, tool and run ids, user and session first (at start);
+   * then the rest, which on model spans waits until usage and response are set (applyDeferred).
+   */
   private startRun(runId: string, parentRunId: string | undefined, start: SpanStart): RunState | undefined {
     const pinned = this.runs.unpin(runId);
     // A duplicate start keeps the first span: ending it twice or leaking one would both be worse.
@@ -629,15 +637,20 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const parent = parentRun?.context ?? pinned?.context ?? context.active();
     const scope = parentRun?.trace ?? this.traceScope(start, parent);
     const attributes = start.attributes;
-    if (start.runKind === "chain") attributes[ATTR_GEN_AI_WORKFLOW_NAME] = scope.workflowName ?? start.name;
-    Object.assign(attributes, scope.attributes);
-    if (this.config.langfuse) this.addLangfuseRunAttributes(attributes, start);
-    if (this.config.attributes !== undefined) Object.assign(attributes, this.config.attributes);
+    Object.assign(attributes, scope.identity);
+    attributes[ATTR_LANGCHAIN_RUN_ID] = runId;
+    if (this.config.langfuse) attributes[LANGFUSE_OBSERVATION_TYPE] = OBSERVATION_TYPES[start.runKind];
+    const later: Attributes = start.extra ?? {};
+    if (start.runKind === "chain") later[ATTR_GEN_AI_WORKFLOW_NAME] = scope.workflowName ?? start.name;
+    Object.assign(later, scope.attributes);
+    if (this.config.langfuse) this.addLangfuseRunAttributes(later, start);
+    if (this.config.attributes !== undefined) Object.assign(later, this.config.attributes);
     const span = this.config.tracer.startSpan(
       start.name,
       { kind: start.kind, attributes, startTime: pinned?.time, links: start.links },
       parent,
     );
+    if (start.runKind !== "model") span.setAttributes(later);
     const run: RunState = {
       span,
       trace: scope,
@@ -648,6 +661,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       kind: start.runKind,
       openedAt: Date.now(),
       startedAt: now(),
+      deferred: start.runKind === "model" ? { attributes: later } : undefined,
     };
     this.runs.open(runId, run);
     return run;
@@ -656,7 +670,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   /** The trace-wide attributes, read from the outermost run this handler sees. */
   private traceScope(start: SpanStart, parent: Context): TraceScope {
     const identity = readTraceIdentity(this.config.identity, start.metadata, start.tags);
-    const attributes = identityAttributes(identity.userId, identity.sessionId);
+    const attributes: Attributes = {};
     if (this.config.langfuse) {
       // Name the trace after this run only when it is the trace's root; under a request span the
       // trace keeps the request's name unless the user names it.
@@ -665,17 +679,29 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       Object.assign(attributes, langfuseTraceAttributes(traceName, identity.tags, this.config.traceMetadata));
     }
     const isWorkflow = start.runKind === "chain" || start.runKind === "workflow" || start.runKind === "agent";
-    return { attributes, workflowName: isWorkflow ? (start.runName ?? start.name) : undefined };
+    return {
+      identity: identityAttributes(identity.userId, identity.sessionId),
+      attributes,
+      workflowName: isWorkflow ? (start.runName ?? start.name) : undefined,
+    };
+  }
+
+  /** A model run's deferred attributes and input capture, once its response is set. */
+  private applyDeferred(run: RunState): void {
+    const deferred = run.deferred;
+    if (deferred === undefined) return;
+    run.deferred = undefined;
+    run.span.setAttributes(deferred.attributes);
+    deferred.capture?.();
   }
 
   private addLangfuseRunAttributes(attributes: Attributes, start: SpanStart): void {
-    attributes[LANGFUSE_OBSERVATION_TYPE] = OBSERVATION_TYPES[start.runKind];
-    if (start.tags?.includes("langsmith:hidden")) attributes["langfuse.observation.level"] = "DEBUG";
-    const metadata = start.metadata;
-    if (metadata === undefined || metadata === null || typeof metadata !== "object") return;
-    for (const key of Object.keys(metadata)) {
+    if (Array.isArray(start.tags) && start.tags.includes("langsmith:hidden")) {
+      attributes[LANGFUSE_OBSERVATION_LEVEL] = "DEBUG";
+    }
+    for (const key of keysOf(start.metadata)) {
       if (isControlMetadataKey(key)) continue;
-      const value = metadataValue(metadata[key]);
+      const value = metadataValue(key, field(start.metadata, key));
       if (value !== undefined) attributes[LANGFUSE_OBSERVATION_METADATA_PREFIX + key] = value;
     }
   }
@@ -702,6 +728,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
       if (isGraphBubbleUp(error)) this.markInterrupted(run, error);
+      else if (isCancellation(error)) this.markCancelled(run, error);
       else this.markFailed(run, error, this.firstSighting(error));
       run.span.end();
     });
@@ -746,9 +773,24 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
+  private markCancelled(run: RunState, error: unknown): void {
+    const message = recordCancellation(run.span, error);
+    if (this.config.langfuse) setLevel(run.span, "WARNING", message);
+    this.applyDeferred(run);
+    // A cancelled run's children are cancelled too, but LangChain does not always say so: a stream
+    // abandoned mid-iteration never reports its end. End them now rather than at the orphan sweep.
+    for (const [childId, child] of this.runs.descendantsOf(run)) {
+      this.runs.close(childId);
+      if (child.hidden) continue;
+      this.markCancelled(child, error);
+      child.span.end();
+    }
+  }
+
   private markFailed(run: RunState, error: unknown, origin: boolean): void {
     recordError(run.span, error, origin);
     if (this.config.langfuse) setLevel(run.span, "ERROR", errorMessage(error));
+    this.applyDeferred(run);
   }
 
   /** True the first time an error object is seen: that run is where it happened. */
@@ -762,6 +804,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private endOrphan(run: RunState, reason: OrphanReason): void {
     if (run.hidden) return;
     try {
+      this.applyDeferred(run);
       run.span.setAttribute(ATTR_ORPHANED, reason);
       const message = `langchain-otel: the run never reported its end (${reason}); span ended by the handler`;
       run.span.setStatus({ code: SpanStatusCode.ERROR, message });
@@ -790,6 +833,16 @@ function inheritedPromptLink(run: RunState): RunState["promptLink"] {
   return undefined;
 }
 
+/** An object's own keys; none for non-objects or objects that refuse to list them. */
+function keysOf(value: unknown): string[] {
+  if (typeof value !== "object" || value === null) return [];
+  try {
+    return Object.keys(value);
+  } catch {
+    return [];
+  }
+}
+
 function asOptionalString(value: unknown): string | undefined {
   return typeof value === "string" && value.length > 0 ? value : undefined;
 }
@@ -797,8 +850,8 @@ function asOptionalString(value: unknown): string | undefined {
 /** LangChain wraps a runnable's non-object input or output as `{input: x}` / `{output: x}`: show `x`. */
 function unwrapChainValues(values: unknown, key: "input" | "output"): unknown {
   if (typeof values !== "object" || values === null || Array.isArray(values)) return values;
-  const keys = Object.keys(values);
-  return keys.length === 1 && keys[0] === key ? (values as Record<string, unknown>)[key] : values;
+  const keys = keysOf(values);
+  return keys.length === 1 && keys[0] === key ? field(values, key) : values;
 }
 
 /** Tool input arrives as a JSON string for structured tools; record the object when it parses. */

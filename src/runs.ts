@@ -5,7 +5,9 @@ export type RunKind = "model" | "tool" | "retriever" | "chain" | "agent" | "work
 
 /** What all runs of one trace share: computed once, at the outermost run. */
 export interface TraceScope {
-  /** Stamped on every span of the trace: user, session, Langfuse trace fields. */
+  /** Stamped first on every span of the trace: user and session. */
+  readonly identity: Attributes;
+  /** Stamped on every span of the trace after the span's own: the Langfuse trace fields. */
   readonly attributes: Attributes;
   /** The outermost chain's name: `gen_ai.workflow.name` of the chain spans under it. */
   readonly workflowName: string | undefined;
@@ -39,6 +41,11 @@ export interface RunState {
   firstChunkAt?: number;
   /** A Langfuse prompt that the generations run under this run were made from. */
   promptLink?: { name: string; version: number };
+  /**
+   * A model run's attributes that can wait for its end: set after the response and usage, so an
+   * SDK attribute-count limit drops these rather than the usage.
+   */
+  deferred?: { attributes: Attributes; capture?: () => void };
 }
 
 /** The caller's context and start time, pinned synchronously when LangChain defers the callback. */
@@ -109,6 +116,20 @@ export class RunRegistry {
     const start = this.pinned.get(runId);
     if (start !== undefined) this.pinned.delete(runId);
     return start;
+  }
+
+  /** The open runs under `ancestor` (a scan: only for rare paths such as cancellation). */
+  descendantsOf(ancestor: RunState): [string, RunState][] {
+    const found: [string, RunState][] = [];
+    for (const [runId, run] of this.runs) {
+      for (let parent = run.parent; parent !== undefined; parent = parent.parent) {
+        if (parent === ancestor || (parent.hidden === true && parent.parent === ancestor)) {
+          found.push([runId, run]);
+          break;
+        }
+      }
+    }
+    return found;
   }
 
   /** Ends every run open longer than the orphan timeout. */

@@ -17,6 +17,7 @@ import { OpenTelemetryCallbackHandler } from "../handler.js";
 import { LANGFUSE_RELEASE } from "../langfuse/attributes.js";
 import { type LangfuseExporterOptions, langfuseExporter } from "../langfuse/exporter.js";
 import type { OpenTelemetryCallbackHandlerOptions } from "../options.js";
+import { FailureReportingExporter } from "./resilient.js";
 import { ConsoleWaterfallExporter, type WaterfallExporterOptions } from "./waterfall.js";
 
 /** Where `setupTracing` sends spans. */
@@ -93,11 +94,23 @@ function otlpExporter(env: NodeJS.ProcessEnv): SpanExporter {
     env.OTEL_EXPORTER_OTLP_PROTOCOL ??
     "http/protobuf"
   ).trim();
-  if (protocol === "http/json") return new OTLPJsonTraceExporter();
-  if (protocol === "http/protobuf") return new OTLPProtoTraceExporter();
+  const destination = `the OTLP endpoint ${withoutCredentials(otlpEndpoint(env) ?? "")}`;
+  if (protocol === "http/json") return new FailureReportingExporter(new OTLPJsonTraceExporter(), destination);
+  if (protocol === "http/protobuf")
+    return new FailureReportingExporter(new OTLPProtoTraceExporter(), destination);
   throw setupError(
     `OTLP protocol "${protocol}" is not built in; use http/protobuf or http/json, or pass your own exporter (e.g. from @opentelemetry/exporter-trace-otlp-grpc) as the "exporter" option.`,
   );
+}
+
+/** A URL for messages: no user info, no query (either may carry a credential). */
+function withoutCredentials(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return "(unparseable URL)";
+  }
 }
 
 function withTimeout(work: Promise<void>, timeoutMs: number, what: string): Promise<void> {

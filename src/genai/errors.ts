@@ -28,6 +28,38 @@ export function errorMessage(error: unknown): string {
   }
 }
 
+const CANCELLATION_NAMES = new Set(["AbortError", "APIUserAbortError", "CanceledError", "CancelledError"]);
+const CANCELLATION_MESSAGES = new Set([
+  "Aborted",
+  "AbortError",
+  "This operation was aborted",
+  "Request was aborted.",
+  "Aborted by the caller",
+]);
+
+/** An AbortSignal fired (LangChain, fetch and the OpenAI SDK each have their own error for it). */
+export function isCancellation(error: unknown): boolean {
+  try {
+    const name = (error as { name?: unknown } | null)?.name;
+    if (typeof name === "string" && CANCELLATION_NAMES.has(name)) return true;
+    const message = (error as { message?: unknown } | null)?.message;
+    return typeof message === "string" && CANCELLATION_MESSAGES.has(message);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A cancelled run: status ERROR (OTel's only status with a message) saying it was cancelled,
+ * `error.type` "cancelled", and no exception event: nothing broke.
+ */
+export function recordCancellation(span: Span, error: unknown): string {
+  const message = `cancelled: ${errorMessage(error) || "aborted by the caller"}`;
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  span.setAttribute(ATTR_ERROR_TYPE, "cancelled");
+  return message;
+}
+
 /**
  * Marks a span failed. The exception event (with its stack) goes only on the span where the
  * error happened (`origin`); ancestors that fail with the same error get status and type only.

@@ -42,7 +42,7 @@ export function inferenceSpanName(operation: InferenceOperation, model: string |
   return model === undefined ? operation : `${operation} ${model}`;
 }
 
-/** Attributes known when the call starts; passed to `startSpan` because samplers may read them. */
+/** The sampling-relevant attributes (genai-semconv §2, "s"): passed to `startSpan`. */
 export function inferenceStartAttributes(
   operation: InferenceOperation,
   provider: string | undefined,
@@ -51,6 +51,12 @@ export function inferenceStartAttributes(
   const attributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: operation };
   if (provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = provider;
   if (params.model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = params.model;
+  return attributes;
+}
+
+/** The other request parameters: set after the response, as they matter less than usage. */
+export function inferenceRequestAttributes(params: ModelRequestParams): Attributes {
+  const attributes: Attributes = {};
   if (params.temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = params.temperature;
   if (params.topP !== undefined) attributes[ATTR_GEN_AI_REQUEST_TOP_P] = params.topP;
   if (params.topK !== undefined) attributes[ATTR_GEN_AI_REQUEST_TOP_K] = params.topK;

@@ -55,7 +55,7 @@ export function isSecretKey(key: string): boolean {
 }
 
 /** Strings that are credentials by their look: OpenAI/Anthropic/Langfuse style keys and bearer tokens. */
-function looksLikeSecret(text: string): boolean {
+export function looksLikeSecret(text: string): boolean {
   if (text.length < 20 || text.length > 512) return false;
   if (text.startsWith("sk-") || text.startsWith("Bearer ") || text.startsWith("Basic "))
     return !text.includes(" ", 7);

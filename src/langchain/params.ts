@@ -1,6 +1,6 @@
 import type { ModelRequestParams } from "../genai/records.js";
 import { serializedKwargs } from "./serialized.js";
-import { arrayField, field, firstNumber, firstString, isDict } from "./values.js";
+import { arrayField, field, firstNumber, firstString } from "./values.js";
 
 // Providers spell the same parameter differently: OpenAI snake_case, Google camelCase, and
 // LangChain's `ls_*` metadata. Each list is checked in order.
@@ -78,8 +78,7 @@ export function readRequestParams(
   params.presencePenalty = pick(PRESENCE_PENALTY_KEYS);
   params.seed = pick(SEED_KEYS);
   params.choiceCount = pick(CHOICE_COUNT_KEYS);
-  params.stopSequences =
-    readStop(invocation) ?? readStop(metadata && isDict(metadata) ? { stop: metadata.ls_stop } : undefined);
+  params.stopSequences = readStop(invocation) ?? readStop({ stop: field(metadata, "ls_stop") });
   params.stream =
     field(invocation, "stream") === true || field(kwargs, "streaming") === true ? true : undefined;
   return params;

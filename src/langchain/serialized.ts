@@ -18,6 +18,7 @@ export function serializedKwargs(serialized: unknown): unknown {
 }
 
 /** A run's display name: LangChain's run name (custom `runName` or the runnable's name), then the serialized name, then the class. */
-export function runDisplayName(serialized: unknown, runName: string | undefined, fallback: string): string {
-  return runName || stringField(serialized, "name") || serializedClassName(serialized) || fallback;
+export function runDisplayName(serialized: unknown, runName: unknown, fallback: string): string {
+  if (typeof runName === "string" && runName.length > 0) return runName;
+  return stringField(serialized, "name") ?? serializedClassName(serialized) ?? fallback;
 }

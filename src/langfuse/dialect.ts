@@ -1,5 +1,5 @@
 import type { Attributes, Span } from "@opentelemetry/api";
-import { toBoundedJson } from "../genai/json.js";
+import { isSecretKey, looksLikeSecret, REDACTED, toBoundedJson } from "../genai/json.js";
 import type { TokenUsage } from "../genai/records.js";
 import type { PromptLink } from "../langchain/identity.js";
 import {
@@ -26,17 +26,22 @@ export function langfuseTraceAttributes(
   if (tags !== undefined && tags.length > 0) attributes[LANGFUSE_TRACE_TAGS] = tags;
   if (traceMetadata !== undefined) {
     for (const [key, value] of Object.entries(traceMetadata)) {
-      const attribute = metadataValue(value);
+      const attribute = metadataValue(key, value);
       if (attribute !== undefined) attributes[LANGFUSE_TRACE_METADATA_PREFIX + key] = attribute;
     }
   }
   return attributes;
 }
 
-/** A metadata value as an attribute: primitives as they are, anything else as JSON. */
-export function metadataValue(value: unknown): string | number | boolean | undefined {
+/**
+ * A metadata value as an attribute: primitives as they are, anything else as bounded JSON;
+ * credentials (by key or by look) redacted.
+ */
+export function metadataValue(key: string, value: unknown): string | number | boolean | undefined {
+  if (value !== undefined && value !== null && isSecretKey(key)) return REDACTED;
   switch (typeof value) {
     case "string":
+      return looksLikeSecret(value) ? REDACTED : value;
     case "boolean":
       return value;
     case "number":

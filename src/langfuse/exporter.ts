@@ -2,6 +2,7 @@ import { OTLPTraceExporter as OTLPJsonTraceExporter } from "@opentelemetry/expor
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { CompressionAlgorithm } from "@opentelemetry/otlp-exporter-base";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { FailureReportingExporter } from "../export/resilient.js";
 
 /** Options of `langfuseExporter()`. Each falls back to an environment variable. */
 export interface LangfuseExporterOptions {
@@ -133,5 +134,7 @@ export function langfuseExporter(options: LangfuseExporterOptions = {}): SpanExp
     timeoutMillis,
     compression: options.compression === "none" ? CompressionAlgorithm.NONE : CompressionAlgorithm.GZIP,
   };
-  return encoding === "json" ? new OTLPJsonTraceExporter(config) : new OTLPProtoTraceExporter(config);
+  const exporter =
+    encoding === "json" ? new OTLPJsonTraceExporter(config) : new OTLPProtoTraceExporter(config);
+  return new FailureReportingExporter(exporter, `Langfuse at ${new URL(endpoint.url).origin}`);
 }

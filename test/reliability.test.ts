@@ -1,0 +1,564 @@
+import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
+import { RunnableLambda } from "@langchain/core/runnables";
+import { tool } from "@langchain/core/tools";
+import { ChatOpenAI } from "@langchain/openai";
+import { type DiagLogger, DiagLogLevel, diag, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { expect } from "chai";
+import fc from "fast-check";
+import { z } from "zod";
+import { type ModelServer, startModelServer } from "../examples/support/model-server.js";
+import { setupTracing } from "../src/export/setup.js";
+import { OpenTelemetryCallbackHandler } from "../src/handler.js";
+import { ScriptedChatModel } from "./support/models.js";
+import { type OtlpReceiver, startOtlpReceiver } from "./support/receiver.js";
+import { nameTree, parentId, setupTestTracing, type TestTracing, traceId } from "./support/tracing.js";
+
+/** Records diag output, to assert what the handler and the SDK log. */
+function captureDiag(level = DiagLogLevel.WARN): { lines: string[]; stop(): void } {
+  const lines: string[] = [];
+  const log = (...args: unknown[]) => lines.push(args.map(String).join(" "));
+  const logger: DiagLogger = { error: log, warn: log, info: log, debug: log, verbose: log };
+  diag.setLogger(logger, { logLevel: level, suppressOverrideMessage: true });
+  return { lines, stop: () => diag.disable() };
+}
+
+/** Counts span starts and ends as the SDK sees them. */
+class CountingProcessor implements SpanProcessor {
+  started = new Set<string>();
+  ended = new Map<string, number>();
+  spans: ReadableSpan[] = [];
+  onStart(span: Span): void {
+    this.started.add(span.spanContext().spanId);
+  }
+  onEnd(span: ReadableSpan): void {
+    const id = span.spanContext().spanId;
+    this.ended.set(id, (this.ended.get(id) ?? 0) + 1);
+    this.spans.push(span);
+  }
+  forceFlush = async () => {};
+  shutdown = async () => {};
+}
+
+// ── hostile values ─────────────────────────────────────────────────────────────────────────────
+const cyclic: Record<string, unknown> = { name: "cycle" };
+cyclic.self = cyclic;
+const throwingGetter = Object.defineProperty({}, "boom", {
+  enumerable: true,
+  get() {
+    throw new Error("getter throws");
+  },
+});
+const throwingToJSON = {
+  toJSON() {
+    throw new Error("toJSON throws");
+  },
+};
+const throwingProxy = new Proxy(
+  {},
+  {
+    get() {
+      throw new Error("proxy get");
+    },
+    ownKeys() {
+      throw new Error("proxy keys");
+    },
+    getPrototypeOf() {
+      throw new Error("proxy proto");
+    },
+  },
+);
+let deep: unknown = "bottom";
+for (let i = 0; i < 1000; i++) deep = { next: deep };
+const huge = "x".repeat(10 * 1024 * 1024);
+const image = `data:image/png;base64,${Buffer.alloc(50_000, 7).toString("base64")}`;
+const hostile = fc.oneof(
+  fc.constantFrom<unknown>(
+    cyclic,
+    10n ** 30n,
+    Symbol("s"),
+    () => "fn",
+    throwingGetter,
+    throwingToJSON,
+    throwingProxy,
+    Buffer.from("buffer"),
+    new Float64Array(8),
+    huge,
+    deep,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    "\ud800 lone surrogate \udfff",
+    image,
+    undefined,
+    null,
+    { apiKey: "sk-hostile-secret-value-123456" },
+  ),
+  fc.anything({ maxDepth: 3 }),
+);
+
+type Step =
+  | {
+      kind: "start";
+      type: "chain" | "chat" | "llm" | "tool" | "retriever";
+      run: number;
+      parent: number | undefined;
+      value: unknown;
+      name: unknown;
+    }
+  | { kind: "end" | "error" | "token" | "custom" | "action"; run: number; value: unknown };
+
+const RUNS = 6;
+const runId = (index: number | undefined) => (index === undefined ? undefined : `run-${index}`);
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({
+    kind: fc.constant("start" as const),
+    type: fc.constantFrom(
+      "chain" as const,
+      "chat" as const,
+      "llm" as const,
+      "tool" as const,
+      "retriever" as const,
+    ),
+    run: fc.nat(RUNS - 1),
+    parent: fc.option(fc.nat(RUNS - 1), { nil: undefined }),
+    value: hostile,
+    name: fc.oneof(fc.string(), hostile),
+  }),
+  fc.record({
+    kind: fc.constantFrom(
+      "end" as const,
+      "error" as const,
+      "token" as const,
+      "custom" as const,
+      "action" as const,
+    ),
+    run: fc.nat(RUNS - 1),
+    value: hostile,
+  }),
+);
+
+function drive(handler: OpenTelemetryCallbackHandler, steps: Step[]): void {
+  // Callbacks are typed; a hostile caller is not. Call them the way JavaScript would.
+  const h = handler as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const kinds = new Map<number, string>();
+  for (const s of steps) {
+    const id = runId(s.run);
+    if (s.kind === "start") {
+      kinds.set(s.run, s.type);
+      const parent = runId(s.parent);
+      const serialized = {
+        lc: 1,
+        type: "constructor",
+        id: ["x", String(typeof s.name === "string" ? s.name : "X")],
+        kwargs: s.value,
+      };
+      if (s.type === "chain")
+        h.handleChainStart(
+          serialized,
+          s.value,
+          id,
+          parent,
+          [String(s.run)],
+          { meta: s.value },
+          "chain",
+          s.name,
+        );
+      if (s.type === "chat")
+        h.handleChatModelStart(
+          serialized,
+          [[s.value, { content: s.value, getType: () => "human" }]],
+          id,
+          parent,
+          { invocation_params: s.value },
+          undefined,
+          s.value,
+          s.name,
+        );
+      if (s.type === "llm") h.handleLLMStart(serialized, [s.value], id, parent, s.value, undefined, s.value);
+      if (s.type === "tool")
+        h.handleToolStart(serialized, s.value, id, parent, undefined, s.value, s.name, s.value);
+      if (s.type === "retriever")
+        h.handleRetrieverStart(serialized, s.value, id, parent, undefined, s.value, s.name);
+      continue;
+    }
+    const type = kinds.get(s.run) ?? "chain";
+    if (s.kind === "token") h.handleLLMNewToken(s.value, { prompt: 0, completion: 0 }, id);
+    if (s.kind === "custom") h.handleCustomEvent(s.value, s.value, id);
+    if (s.kind === "action") h.handleAgentAction(s.value, id);
+    if (s.kind === "end") {
+      if (type === "chat" || type === "llm")
+        h.handleLLMEnd({ generations: [[{ text: s.value, message: s.value }]], llmOutput: s.value }, id);
+      else if (type === "tool") h.handleToolEnd(s.value, id);
+      else if (type === "retriever") h.handleRetrieverEnd(s.value, id);
+      else h.handleChainEnd(s.value, id);
+    }
+    if (s.kind === "error") {
+      if (type === "chat" || type === "llm") h.handleLLMError(s.value, id);
+      else if (type === "tool") h.handleToolError(s.value, id);
+      else if (type === "retriever") h.handleRetrieverError(s.value, id);
+      else h.handleChainError(s.value, id);
+    }
+  }
+}
+
+const JSON_ATTRIBUTES = [
+  "gen_ai.input.messages",
+  "gen_ai.output.messages",
+  "gen_ai.system_instructions",
+  "gen_ai.tool.definitions",
+  "gen_ai.tool.call.arguments",
+  "gen_ai.tool.call.result",
+  "gen_ai.retrieval.documents",
+  "langfuse.observation.input",
+  "langfuse.observation.output",
+  "langfuse.observation.usage_details",
+  "langchain.event.data",
+];
+
+describe("reliability", () => {
+  describe("the handler never breaks the app", () => {
+    it("survives random callback sequences with hostile values: no throw, every span ended once, valid JSON", function () {
+      this.timeout(120_000);
+      const diagnostics = captureDiag();
+      try {
+        fc.assert(
+          fc.property(fc.array(step, { maxLength: 40 }), fc.boolean(), (steps, awaitHandlers) => {
+            const counter = new CountingProcessor();
+            const provider = new NodeTracerProvider({ spanProcessors: [counter] });
+            const handler = new OpenTelemetryCallbackHandler({
+              tracerProvider: provider,
+              awaitHandlers,
+              maxContentLength: 4096,
+            });
+            drive(handler, steps);
+            handler.endOpenRuns();
+            expect(handler.openRuns).to.equal(0);
+            expect([...counter.started].sort()).to.deep.equal([...counter.ended.keys()].sort());
+            for (const count of counter.ended.values()) expect(count).to.equal(1);
+            for (const span of counter.spans) {
+              for (const key of JSON_ATTRIBUTES) {
+                const value = span.attributes[key];
+                if (value !== undefined) expect(() => JSON.parse(String(value)), key).not.to.throw();
+              }
+              expect(JSON.stringify(span.attributes)).not.to.include("sk-hostile-secret-value-123456");
+            }
+          }),
+          { numRuns: 150 },
+        );
+        // The SDK warns when a span is touched after it ended: none of that may happen.
+        expect(diagnostics.lines.filter((line) => /ended Span/i.test(line))).to.deep.equal([]);
+        expect(diagnostics.lines.filter((line) => /langchain-otel: .* failed/.test(line))).to.deep.equal([]);
+      } finally {
+        diagnostics.stop();
+      }
+    });
+  });
+
+  describe("bounded memory", () => {
+    let tracing: TestTracing;
+    afterEach(async () => tracing.shutdown());
+
+    it("ends runs that never end after orphanTimeoutMs, marked as orphaned", async function () {
+      this.timeout(10_000);
+      tracing = setupTestTracing({ orphanTimeoutMs: 1000 });
+      tracing.handler.handleChainStart(
+        { lc: 1, type: "not_implemented", id: ["AbandonedStream"] },
+        {},
+        "never-ends",
+      );
+      expect(tracing.handler.openRuns).to.equal(1);
+      await new Promise((resolve) => setTimeout(resolve, 2300));
+      expect(tracing.handler.openRuns).to.equal(0);
+      const [span] = tracing.spans();
+      expect(span.name).to.equal("AbandonedStream");
+      expect(span.attributes["langchain_otel.orphaned"]).to.equal("timeout");
+      expect(span.status.code).to.equal(SpanStatusCode.ERROR);
+      expect(span.status.message).to.match(/never reported its end/);
+    });
+
+    it("caps the number of open runs, ending the oldest", () => {
+      tracing = setupTestTracing({ maxOpenRuns: 3 });
+      for (let i = 0; i < 5; i++)
+        tracing.handler.handleChainStart({ lc: 1, type: "not_implemented", id: [`Run${i}`] }, {}, `run-${i}`);
+      expect(tracing.handler.openRuns).to.equal(3);
+      expect(
+        tracing.spans().map((span) => [span.name, span.attributes["langchain_otel.orphaned"]]),
+      ).to.deep.equal([
+        ["Run0", "capacity"],
+        ["Run1", "capacity"],
+      ]);
+    });
+  });
+
+  it("keeps operation, model, usage, ids and user/session under a low attribute-count limit", async () => {
+    const tracing = setupTestTracing({}, { spanLimits: { attributeCountLimit: 14 } });
+    const model = new ScriptedChatModel([{ text: "hello" }]);
+    await model.invoke("hi", {
+      callbacks: [tracing.handler],
+      metadata: { userId: "u-1", sessionId: "s-1", a: 1, b: 2, c: 3 },
+    });
+    const span = tracing.span("chat gpt-test");
+    expect(span.droppedAttributesCount).to.be.greaterThan(0);
+    expect(span.attributes).to.include({
+      "gen_ai.operation.name": "chat",
+      "gen_ai.provider.name": "openai",
+      "gen_ai.request.model": "gpt-test",
+      "user.id": "u-1",
+      "session.id": "s-1",
+      "gen_ai.response.model": "gpt-test-2025-01-01",
+      "gen_ai.usage.input_tokens": 120,
+      "gen_ai.usage.output_tokens": 30,
+    });
+    await tracing.shutdown();
+  });
+
+  describe("no secret ever lands in a span", () => {
+    it("scanning the whole decoded OTLP payload for planted secrets finds none", async () => {
+      const secrets = {
+        apiKey: "sk-planted-model-key-0123456789",
+        toolKey: "planted-tool-credential-9876",
+        metadataKey: "planted-metadata-token-5555",
+        header: "Bearer planted-header-token-4444",
+        input: "planted-input-password-3333",
+        masked: "planted-user-email@example.com",
+      };
+      const receiver = await startOtlpReceiver();
+      const server = await startModelServer({ reply: () => ({ content: "ok" }) });
+      try {
+        const setup = setupTracing({
+          exporter: "langfuse",
+          langfuse: {
+            publicKey: "pk-lf-x",
+            secretKey: "sk-lf-planted-langfuse-secret",
+            baseUrl: receiver.url,
+            encoding: "json",
+            compression: "none",
+          },
+          register: false,
+          mask: (value) => value.replaceAll(secrets.masked, "[email]"),
+        });
+        const model = new ChatOpenAI({
+          model: "gpt-4o-mini",
+          apiKey: secrets.apiKey,
+          configuration: { baseURL: server.baseURL, defaultHeaders: { "x-api-key": secrets.apiKey } },
+          maxRetries: 0,
+        });
+        const sensitiveTool = tool(
+          async (input: { query: string; credentials: { password: string } }) => `result for ${input.query}`,
+          {
+            name: "search",
+            description: "search",
+            schema: z.object({ query: z.string(), credentials: z.object({ password: z.string() }) }),
+          },
+        );
+        const chain = RunnableLambda.from(async (input: Record<string, unknown>, config) => {
+          await sensitiveTool.invoke({ query: "q", credentials: { password: secrets.toolKey } }, config);
+          return model.invoke(`hello ${secrets.masked}`, config);
+        }).withConfig({ runName: "secret-chain" });
+        await chain.invoke(
+          {
+            question: "q",
+            authorization: secrets.header,
+            headers: { cookie: secrets.input },
+            password: secrets.input,
+          },
+          {
+            callbacks: [setup.handler],
+            metadata: { openaiApiKey: secrets.metadataKey, accessToken: secrets.metadataKey, tenant: "acme" },
+          },
+        );
+        await setup.shutdown();
+        const payload = receiver.requests.map((request) => request.rawBytes.toString("utf8")).join("\n");
+        expect(payload).to.include("secret-chain");
+        expect(payload).to.include("acme");
+        for (const [name, secret] of Object.entries(secrets)) expect(payload, name).not.to.include(secret);
+        expect(payload).not.to.include("sk-lf-planted-langfuse-secret");
+        expect(payload).to.include("[email]");
+      } finally {
+        await server.close();
+        await receiver.close();
+      }
+    });
+  });
+
+  describe("backend faults", () => {
+    let receiver: OtlpReceiver;
+    before(async () => {
+      receiver = await startOtlpReceiver();
+    });
+    after(async () => receiver.close());
+
+    const faults = [
+      { name: "refusing connections", url: "http://127.0.0.1:1" },
+      { name: "answering 401", behaviour: { kind: "status", status: 401 } as const },
+      { name: "answering 429", behaviour: { kind: "status", status: 429, retryAfterSeconds: 0 } as const },
+      { name: "answering 500", behaviour: { kind: "status", status: 500 } as const },
+      { name: "hanging", behaviour: { kind: "hang" } as const },
+      { name: "dropping the connection", behaviour: { kind: "destroy" } as const },
+    ];
+    for (const fault of faults) {
+      it(`with the backend ${fault.name}: invocations complete, no unhandled rejection, one diagnostic, bounded shutdown`, async function () {
+        this.timeout(20_000);
+        receiver.setBehaviour(fault.behaviour ?? { kind: "ok" });
+        const rejections: unknown[] = [];
+        const onRejection = (reason: unknown) => rejections.push(reason);
+        process.on("unhandledRejection", onRejection);
+        const diagnostics = captureDiag(DiagLogLevel.WARN);
+        try {
+          const setup = setupTracing({
+            exporter: "langfuse",
+            langfuse: {
+              publicKey: "pk-lf-x",
+              secretKey: "sk-lf-x",
+              baseUrl: fault.url ?? receiver.url,
+              timeoutMillis: 500,
+            },
+            register: false,
+            batch: {
+              scheduledDelayMillis: 5,
+              maxExportBatchSize: 10,
+              maxQueueSize: 100,
+              exportTimeoutMillis: 600,
+            },
+            shutdownTimeoutMs: 1500,
+          });
+          const model = new ScriptedChatModel([{ text: "ok" }]);
+          for (let batch = 0; batch < 5; batch++) {
+            const started = Date.now();
+            await Promise.all(
+              Array.from({ length: 20 }, () => model.invoke("hi", { callbacks: [setup.handler] })),
+            );
+            // Export is off the invocation path: a dead backend never holds an invocation up.
+            expect(Date.now() - started).to.be.lessThan(1000);
+            await new Promise((resolve) => setTimeout(resolve, 40));
+          }
+          const shutdownStarted = Date.now();
+          await setup.shutdown();
+          expect(Date.now() - shutdownStarted).to.be.lessThan(2500);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          expect(rejections).to.deep.equal([]);
+          const ours = diagnostics.lines.filter((line) => line.includes("langchain-otel: exporting"));
+          expect(ours, diagnostics.lines.join("\n")).to.have.length(1);
+          expect(ours[0]).to.match(/failed/);
+          expect(diagnostics.lines.join("\n")).not.to.include("sk-lf-x");
+        } finally {
+          diagnostics.stop();
+          process.off("unhandledRejection", onRejection);
+          receiver.setBehaviour({ kind: "ok" });
+        }
+      });
+    }
+  });
+
+  describe("abort", () => {
+    let server: ModelServer;
+    before(async () => {
+      server = await startModelServer({
+        reply: () => ({ content: "a very long answer that streams slowly word by word", delayMs: 0 }),
+        chunkDelayMs: 30,
+      });
+    });
+    after(async () => server.close());
+
+    it("a run cancelled with an AbortSignal mid-stream ends as cancelled, not as a generic error", async () => {
+      const tracing = setupTestTracing();
+      const model = new ChatOpenAI({
+        model: "gpt-4o-mini",
+        apiKey: "sk-test-0123456789abcdefghij",
+        configuration: { baseURL: server.baseURL },
+        maxRetries: 0,
+      });
+      const controller = new AbortController();
+      const chain = RunnableLambda.from(async (input: string, config) => {
+        let text = "";
+        for await (const chunk of await model.stream(input, config)) {
+          text += chunk.content;
+          if (text.length > 10) controller.abort();
+        }
+        return text;
+      }).withConfig({ runName: "streaming-chain" });
+      const error = await chain
+        .invoke("hi", { callbacks: [tracing.handler], signal: controller.signal })
+        .catch((caught: unknown) => caught);
+      expect(error).to.be.instanceOf(Error);
+      await awaitAllCallbacks();
+      expect(tracing.handler.openRuns).to.equal(0);
+      for (const span of tracing.spans()) {
+        expect(span.status.code, span.name).to.equal(SpanStatusCode.ERROR);
+        expect(span.status.message, span.name).to.match(/^cancelled/);
+        expect(span.attributes["error.type"], span.name).to.equal("cancelled");
+        expect(
+          span.events.filter((event) => event.name === "exception"),
+          span.name,
+        ).to.deep.equal([]);
+      }
+      expect(tracing.spans().map((span) => span.name)).to.include.members([
+        "streaming-chain",
+        "chat gpt-4o-mini",
+      ]);
+      await tracing.shutdown();
+    });
+  });
+
+  for (const awaitHandlers of [true, false]) {
+    it(`1,000 concurrent invocations give 1,000 correct trees (awaitHandlers: ${awaitHandlers})`, async function () {
+      this.timeout(120_000);
+      const tracing = setupTestTracing({ awaitHandlers });
+      const tracer = tracing.provider.getTracer("app");
+      const count = 1000;
+      const lookup = tool(async ({ id }: { id: string }) => `found ${id}`, {
+        name: "lookup",
+        description: "look up",
+        schema: z.object({ id: z.string() }),
+      });
+      await Promise.all(
+        Array.from({ length: count }, (_, index) =>
+          tracer.startActiveSpan(`request ${index}`, async (request) => {
+            if (index % 2 === 0) await new Promise((resolve) => setTimeout(resolve, index % 5));
+            const model = new ScriptedChatModel([
+              { toolCalls: [{ id: `call_${index}`, name: "lookup", args: { id: String(index) } }] },
+              { text: `done ${index}` },
+            ]);
+            const chain = RunnableLambda.from(async (input: string, config) => {
+              const first = await model.invoke(input, config);
+              const result = await lookup.invoke(first.tool_calls![0], config);
+              return model.invoke([input, first, result], config);
+            }).withConfig({ runName: "agent-loop" });
+            await chain.invoke(`q${index}`, { callbacks: [tracing.handler] });
+            request.end();
+          }),
+        ),
+      );
+      await awaitAllCallbacks();
+      const spans = tracing.spans();
+      const byTrace = new Map<string, ReadableSpan[]>();
+      for (const span of spans) byTrace.set(traceId(span), [...(byTrace.get(traceId(span)) ?? []), span]);
+      expect(byTrace.size).to.equal(count);
+      for (const inTrace of byTrace.values()) {
+        const roots = inTrace.filter((span) => parentId(span) === undefined);
+        expect(roots).to.have.length(1);
+        const index = roots[0].name.split(" ")[1];
+        expect(nameTree(inTrace, roots[0])).to.deep.equal([
+          `request ${index}`,
+          [
+            [
+              "agent-loop",
+              [
+                ["chat gpt-test", []],
+                ["execute_tool lookup", []],
+                ["chat gpt-test", []],
+              ],
+            ],
+          ],
+        ]);
+        expect(
+          inTrace.find((span) => span.name === "execute_tool lookup")?.attributes["gen_ai.tool.call.id"],
+        ).to.equal(`call_${index}`);
+      }
+      expect(tracing.handler.openRuns).to.equal(0);
+      await tracing.shutdown();
+      void trace;
+    });
+  }
+});
