@@ -1,0 +1,119 @@
+// Runs every contender on every workload, each in a fresh process, interleaved over several
+// rounds, and prints medians and ratios measured in this run. `--smoke`: a few hundred
+// invocations, one round, no heap soak: only proves the harness works.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const smoke = process.argv.includes("--smoke");
+const arg = (name, fallback) => {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+};
+const iterations = arg("--iterations", smoke ? 300 : 3000);
+const rounds = arg("--rounds", smoke ? 1 : 3);
+const heapIterations = arg("--heap", smoke ? 0 : 100_000);
+const only = process.argv.includes("--only")
+  ? process.argv[process.argv.indexOf("--only") + 1].split(",")
+  : undefined;
+
+const CONTENDERS = [
+  "none",
+  "noop",
+  "minimal",
+  "langchain-otel",
+  "langchain-otel-no-content",
+  "langfuse",
+  "openinference",
+];
+const WORKLOADS = ["rag", "rag-stream", "agent"];
+const contenders = only
+  ? CONTENDERS.filter((name) => only.includes(name) || name === "none" || name === "minimal")
+  : CONTENDERS;
+
+const results = [];
+for (let round = 0; round < rounds; round++) {
+  for (const workload of WORKLOADS) {
+    // Interleave: every contender once per round, in a rotating order, so drift hits all alike.
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+    for (const contender of order) {
+      // The heap soak runs once per contender and workload (in the last round), not every round.
+      const heap = round === rounds - 1 ? heapIterations : 0;
+      const out = execFileSync(
+        process.execPath,
+        ["--expose-gc", join(here, "contender.mjs"), contender, workload, String(iterations), String(heap)],
+        {
+          cwd: here,
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
+      const line = out.trim().split("\n").at(-1);
+      const result = { round, ...JSON.parse(line) };
+      results.push(result);
+      process.stderr.write(
+        `round ${round + 1}/${rounds} ${workload.padEnd(10)} ${contender.padEnd(26)} median ${result.medianUs.toFixed(1)} µs\n`,
+      );
+    }
+  }
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+const rows = [];
+let failed = false;
+for (const workload of WORKLOADS) {
+  const of = (contender) => results.filter((r) => r.workload === workload && r.contender === contender);
+  const base = median(of("none").map((r) => r.medianUs));
+  const minimal = of("minimal");
+  const minimalOverhead = (median(minimal.map((r) => r.medianUs)) - base) / minimal[0].expectedSpans;
+  for (const contender of contenders) {
+    const runs = of(contender);
+    const last = runs.at(-1);
+    const med = median(runs.map((r) => r.medianUs));
+    const spans = last.spansPerInvocation;
+    const perSpan =
+      contender === "none" || contender === "noop" ? undefined : (med - base) / (spans || last.expectedSpans);
+    const exportsSpans = !(contender === "none" || contender === "noop");
+    const countOk = !exportsSpans || spans === last.expectedSpans;
+    if (exportsSpans && (!countOk || !last.treeOk)) failed = true;
+    rows.push({
+      workload,
+      contender,
+      medianUs: med,
+      p99Us: median(runs.map((r) => r.p99Us)),
+      overheadPerSpanUs: perSpan,
+      ratioToMinimal: perSpan === undefined ? undefined : perSpan / minimalOverhead,
+      spansPerInvocation: spans,
+      treeOk: exportsSpans ? countOk && last.treeOk : undefined,
+      heapGrowthMb: last.heapIterations > 0 ? last.heapEndMb - last.heapStartMb : undefined,
+      bytesPerSpan: exportsSpans ? last.bytesPerSpan : undefined,
+    });
+  }
+}
+
+const fmt = (value, digits = 1) => (value === undefined ? "—" : value.toFixed(digits));
+const lines = [
+  `iterations ${iterations} × ${rounds} rounds, heap soak ${heapIterations} invocations, node ${process.version}`,
+  "",
+  "| workload | contender | median µs | p99 µs | overhead µs/span | × minimal | spans/inv | tree | heap Δ MB | bytes/span |",
+  "|---|---|---|---|---|---|---|---|---|---|",
+  ...rows.map(
+    (r) =>
+      `| ${r.workload} | ${r.contender} | ${fmt(r.medianUs)} | ${fmt(r.p99Us)} | ${fmt(r.overheadPerSpanUs)} | ${fmt(r.ratioToMinimal, 2)} | ${fmt(r.spansPerInvocation, 0)} | ${r.treeOk === undefined ? "—" : r.treeOk ? "ok" : "WRONG"} | ${fmt(r.heapGrowthMb, 2)} | ${fmt(r.bytesPerSpan, 0)} |`,
+  ),
+];
+console.log(lines.join("\n"));
+mkdirSync(join(here, "results"), { recursive: true });
+writeFileSync(
+  join(here, "results", smoke ? "smoke.json" : "latest.json"),
+  JSON.stringify({ rows, results }, null, 2),
+);
+if (failed) {
+  console.error("a contender exported the wrong number of spans or a broken tree");
+  process.exit(1);
+}
