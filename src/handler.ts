@@ -98,7 +98,14 @@ import {
   type ResolvedHandlerOptions,
   resolveHandlerOptions,
 } from "./options.js";
-import { type OrphanReason, type RunKind, RunRegistry, type RunState, type TraceScope } from "./runs.js";
+import {
+  childContextOf,
+  type OrphanReason,
+  type RunKind,
+  RunRegistry,
+  type RunState,
+  type TraceScope,
+} from "./runs.js";
 
 /** A run's start, once the LangChain arguments are read: what the span is made of. */
 interface SpanStart {
@@ -634,7 +641,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     // A duplicate start keeps the first span: ending it twice or leaking one would both be worse.
     if (typeof runId !== "string" || this.runs.has(runId)) return undefined;
     const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
-    const parent = parentRun?.context ?? pinned?.context ?? context.active();
+    const parent =
+      parentRun !== undefined ? childContextOf(parentRun) : (pinned?.context ?? context.active());
     const scope = parentRun?.trace ?? this.traceScope(start, parent);
     const attributes = start.attributes;
     Object.assign(attributes, scope.identity);
@@ -657,7 +665,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       parent: parentRun,
       name: start.runName ?? start.name,
       ...start.graph,
-      context: trace.setSpan(parent, span),
+      parentContext: parent,
       kind: start.runKind,
       openedAt: Date.now(),
       startedAt: now(),

@@ -1,4 +1,4 @@
-import type { Attributes, Context, Span } from "@opentelemetry/api";
+import { type Attributes, type Context, type Span, trace } from "@opentelemetry/api";
 
 /** The span kinds of LangChain runs this registry tracks. */
 export type RunKind = "model" | "tool" | "retriever" | "chain" | "agent" | "workflow";
@@ -19,8 +19,10 @@ export interface RunState {
   readonly trace: TraceScope;
   /** The parent run, when this handler traces it (kept only while this run is open). */
   readonly parent: RunState | undefined;
-  /** The context children of this run start in: its parent's context with this span active. */
-  readonly context: Context;
+  /** The context this run's span started in (the parent's). */
+  readonly parentContext: Context;
+  /** The context its children start in; made on first use, as most runs have no children. */
+  childContext?: Context;
   /** Mutable: a LangGraph workflow becomes an agent when its first node turns out to be one. */
   kind: RunKind;
   /** The span's name, for renaming a workflow that turns out to be an agent. */
@@ -46,6 +48,12 @@ export interface RunState {
    * SDK attribute-count limit drops these rather than the usage.
    */
   deferred?: { attributes: Attributes; capture?: () => void };
+}
+
+/** The context a run's children start in: its parent's context with its span active. */
+export function childContextOf(run: RunState): Context {
+  run.childContext ??= trace.setSpan(run.parentContext, run.span);
+  return run.childContext;
 }
 
 /** The caller's context and start time, pinned synchronously when LangChain defers the callback. */
@@ -86,6 +94,7 @@ export class RunRegistry {
   }
 
   /** Registers a hidden run: its children attach to `visible`, the nearest visible ancestor. */
+  // (The copy shares `visible`'s span, so childContextOf gives the same context.)
   openHidden(runId: string, visible: RunState): void {
     this.open(runId, { ...visible, parent: visible, hidden: true, graphNode: false, openedAt: Date.now() });
   }

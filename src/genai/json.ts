@@ -46,7 +46,11 @@ const SECRET_KEY =
   /(^|_)(api_?key|secret|secret_key|client_secret|password|passwd|authorization|auth|credentials?|private_key|access_token|refresh_token|auth_token|id_token|session_token|bearer|headers|cookie|set_cookie)$/;
 export const REDACTED = "[redacted]";
 
+/** A cheap first look: most keys contain none of these, and skip the exact check below. */
+const MAYBE_SECRET = /key|secret|pass|auth|cred|token|bearer|header|cookie/i;
+
 export function isSecretKey(key: string): boolean {
+  if (!MAYBE_SECRET.test(key)) return false;
   const snake = key
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .replace(/[-\s.]+/g, "_")
@@ -226,6 +230,73 @@ export function applyMask(mask: (text: string) => string, text: string): string 
 }
 
 /**
+ * The fast path: native JSON.stringify with a replacer doing what the walker does (budget, mask,
+ * secrets, media, LangChain values) for the common case of small, plain, acyclic values.
+ * Undefined when the value needs the walker: cycles, throwing getters or toJSON, BigInt in
+ * toJSON results, or a structure larger than the budget allows.
+ */
+function nativeJson(
+  value: unknown,
+  budget: JsonBudget,
+  mask: ((text: string) => string) | undefined,
+  replace: JsonReplacer | undefined,
+): BoundedJson | undefined {
+  let remaining = budget.maxChars;
+  let truncated = false;
+  const replacer = (key: string, item: unknown): unknown => {
+    if (key !== "" && item !== undefined && item !== null && item !== "" && isSecretKey(key)) return REDACTED;
+    switch (typeof item) {
+      case "string": {
+        if (looksLikeSecret(item)) return REDACTED;
+        const clean = mask === undefined ? redactDataUrl(item) : applyMask(mask, redactDataUrl(item));
+        if (clean.length <= remaining) {
+          remaining -= clean.length;
+          return clean;
+        }
+        truncated = true;
+        const kept = Math.max(0, remaining);
+        remaining = 0;
+        return `${clean.slice(0, kept)}…[truncated ${clean.length - kept} chars]`;
+      }
+      case "number":
+        return Number.isFinite(item) ? item : String(item);
+      case "bigint":
+      case "symbol":
+        return item.toString();
+      case "function":
+        return `[function ${item.name || "anonymous"}]`;
+      case "object": {
+        if (item === null) return null;
+        const object = item as { lc?: unknown; type?: unknown; data?: unknown };
+        if (object.type === "secret" && object.lc === 1) return REDACTED;
+        if (object.type === "Buffer" && Array.isArray(object.data))
+          return `[Buffer ${object.data.length} bytes]`;
+        if (ArrayBuffer.isView(item))
+          return `[${item.constructor?.name ?? "binary"} ${item.byteLength} bytes]`;
+        if (item instanceof Error) return { name: item.name, message: item.message };
+        if (item instanceof Map) return Object.fromEntries(item);
+        if (item instanceof Set) return [...item];
+        if (replace !== undefined) {
+          const replaced = replace(item);
+          if (replaced !== undefined) return replaced;
+        }
+        return item;
+      }
+    }
+    return item;
+  };
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value, replacer);
+  } catch {
+    return undefined;
+  }
+  // Strings are bounded by the replacer; anything else beyond a little structure goes to the walker.
+  if (json !== undefined && json.length > budget.maxChars + 2048) return undefined;
+  return { json: json ?? "null", truncated };
+}
+
+/**
  * Serializes any value to valid JSON within the budget; never throws.
  * `mask` runs on every string in the value, so its result stays valid JSON whatever it returns.
  */
@@ -235,6 +306,8 @@ export function toBoundedJson(
   mask?: (text: string) => string,
   replace?: JsonReplacer,
 ): BoundedJson {
+  const fast = nativeJson(value, budget, mask, replace);
+  if (fast !== undefined) return fast;
   try {
     const walker = new Walker(budget, mask, replace);
     const plain = walker.walk(value, 0);
