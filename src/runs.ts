@@ -93,8 +93,10 @@ export class RunRegistry {
     return this.runs.has(runId);
   }
 
-  /** Registers a hidden run: its children attach to `visible`, the nearest visible ancestor. */
-  // (The copy shares `visible`'s span, so childContextOf gives the same context.)
+  /**
+   * Registers a hidden run: its children attach to `visible`, the nearest visible ancestor (the
+   * copy shares `visible`'s span and parent context, so childContextOf gives the same context).
+   */
   openHidden(runId: string, visible: RunState): void {
     this.open(runId, { ...visible, parent: visible, hidden: true, graphNode: false, openedAt: Date.now() });
   }

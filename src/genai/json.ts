@@ -241,47 +241,21 @@ function nativeJson(
   mask: ((text: string) => string) | undefined,
   replace: JsonReplacer | undefined,
 ): BoundedJson | undefined {
-  let remaining = budget.maxChars;
-  let truncated = false;
+  // The walker's own rules for strings (budget, mask, secrets, media) and other primitives.
+  const walker = new Walker(budget, mask, replace);
   const replacer = (key: string, item: unknown): unknown => {
     if (key !== "" && item !== undefined && item !== null && item !== "" && isSecretKey(key)) return REDACTED;
-    switch (typeof item) {
-      case "string": {
-        if (looksLikeSecret(item)) return REDACTED;
-        const clean = mask === undefined ? redactDataUrl(item) : applyMask(mask, redactDataUrl(item));
-        if (clean.length <= remaining) {
-          remaining -= clean.length;
-          return clean;
-        }
-        truncated = true;
-        const kept = Math.max(0, remaining);
-        remaining = 0;
-        return `${clean.slice(0, kept)}…[truncated ${clean.length - kept} chars]`;
-      }
-      case "number":
-        return Number.isFinite(item) ? item : String(item);
-      case "bigint":
-      case "symbol":
-        return item.toString();
-      case "function":
-        return `[function ${item.name || "anonymous"}]`;
-      case "object": {
-        if (item === null) return null;
-        const object = item as { lc?: unknown; type?: unknown; data?: unknown };
-        if (object.type === "secret" && object.lc === 1) return REDACTED;
-        if (object.type === "Buffer" && Array.isArray(object.data))
-          return `[Buffer ${object.data.length} bytes]`;
-        if (ArrayBuffer.isView(item))
-          return `[${item.constructor?.name ?? "binary"} ${item.byteLength} bytes]`;
-        if (item instanceof Error) return { name: item.name, message: item.message };
-        if (item instanceof Map) return Object.fromEntries(item);
-        if (item instanceof Set) return [...item];
-        if (replace !== undefined) {
-          const replaced = replace(item);
-          if (replaced !== undefined) return replaced;
-        }
-        return item;
-      }
+    if (typeof item !== "object" || item === null) return walker.walk(item, 0);
+    const object = item as { lc?: unknown; type?: unknown; data?: unknown };
+    if (object.type === "secret" && object.lc === 1) return REDACTED;
+    if (object.type === "Buffer" && Array.isArray(object.data)) return `[Buffer ${object.data.length} bytes]`;
+    if (ArrayBuffer.isView(item)) return `[${item.constructor?.name ?? "binary"} ${item.byteLength} bytes]`;
+    if (item instanceof Error) return { name: item.name, message: item.message };
+    if (item instanceof Map) return Object.fromEntries(item);
+    if (item instanceof Set) return [...item];
+    if (replace !== undefined) {
+      const replaced = replace(item);
+      if (replaced !== undefined) return replaced;
     }
     return item;
   };
@@ -293,7 +267,7 @@ function nativeJson(
   }
   // Strings are bounded by the replacer; anything else beyond a little structure goes to the walker.
   if (json !== undefined && json.length > budget.maxChars + 2048) return undefined;
-  return { json: json ?? "null", truncated };
+  return { json: json ?? "null", truncated: walker.truncated };
 }
 
 /**
@@ -324,11 +298,7 @@ export function toBoundedText(
   maxChars: number,
   mask?: (text: string) => string,
 ): { text: string; truncated: boolean } {
-  if (looksLikeSecret(value)) return { text: REDACTED, truncated: false };
-  const clean = mask === undefined ? redactDataUrl(value) : applyMask(mask, redactDataUrl(value));
-  if (clean.length <= maxChars) return { text: clean, truncated: false };
-  return {
-    text: `${clean.slice(0, maxChars)}…[truncated ${clean.length - maxChars} chars]`,
-    truncated: true,
-  };
+  const walker = new Walker({ ...DEFAULT_JSON_BUDGET, maxChars }, mask, undefined);
+  const text = walker.text(value);
+  return { text, truncated: walker.truncated };
 }
