@@ -100,6 +100,7 @@ import {
 } from "./options.js";
 import {
   childContextOf,
+  newRunState,
   type OrphanReason,
   type RunKind,
   RunRegistry,
@@ -122,7 +123,7 @@ interface SpanStart {
   tags: string[] | undefined;
   links?: Link[];
   /** LangGraph facts about the run, kept on its state. */
-  graph?: Pick<RunState, "graphNode" | "agentName" | "threadId">;
+  graph?: { graphNode?: boolean; agentName: string | undefined; threadId?: string };
 }
 
 const OBSERVATION_TYPES: Record<RunKind, ObservationType> = {
@@ -293,7 +294,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         if (!this.runs.has(runId)) this.runs.openHidden(runId, parentRun);
         return;
       }
-      const start = this.chainStart(chain, inputs, name, parentRun, tags, metadata);
+      const start = this.chainStart(chain, inputs, name, tags, metadata);
       if (typeof runType === "string" && runType.length > 0)
         start.attributes[ATTR_LANGCHAIN_RUN_TYPE] = runType;
       const run = this.startRun(runId, asOptionalString(parentRunId), start);
@@ -529,7 +530,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     chain: Serialized,
     inputs: unknown,
     name: string,
-    parentRun: RunState | undefined,
     tags: string[] | undefined,
     metadata: Record<string, unknown> | undefined,
   ): SpanStart {
@@ -659,18 +659,20 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       parent,
     );
     if (start.runKind !== "model") span.setAttributes(later);
-    const run: RunState = {
+    const graph = start.graph;
+    const run = newRunState({
       span,
       trace: scope,
       parent: parentRun,
-      name: start.runName ?? start.name,
-      ...start.graph,
       parentContext: parent,
       kind: start.runKind,
-      openedAt: Date.now(),
-      startedAt: now(),
-      deferred: start.runKind === "model" ? { attributes: later } : undefined,
-    };
+      name: start.runName ?? start.name,
+      hidden: false,
+      graphNode: graph?.graphNode ?? false,
+      agentName: graph?.agentName,
+      threadId: graph?.threadId,
+      deferred: start.runKind === "model" ? { attributes: later, capture: undefined } : undefined,
+    });
     this.runs.open(runId, run);
     return run;
   }

@@ -28,16 +28,14 @@ export interface RunState {
   /** The span's name, for renaming a workflow that turns out to be an agent. */
   readonly name: string;
   /** Plumbing the handler does not show: `span` and `context` are the nearest visible ancestor's. */
-  readonly hidden?: boolean;
+  readonly hidden: boolean;
   /** This run is a LangGraph node. */
-  readonly graphNode?: boolean;
+  readonly graphNode: boolean;
   /** The `createAgent` agent this run belongs to. */
-  readonly agentName?: string;
+  readonly agentName: string | undefined;
   /** LangGraph's thread id, on graph runs of checkpointed graphs. */
-  readonly threadId?: string;
-  /** `Date.now()` at start, for the orphan sweep. */
-  readonly openedAt: number;
-  /** `performance.now()` at start, for the time to first chunk of a model run. */
+  readonly threadId: string | undefined;
+  /** `performance.now()` at start: the orphan sweep's clock and the time to first chunk's origin. */
   readonly startedAt: number;
   /** `performance.now()` when a model run's first streamed chunk arrived. */
   firstChunkAt?: number;
@@ -48,6 +46,45 @@ export interface RunState {
    * SDK attribute-count limit drops these rather than the usage.
    */
   deferred?: { attributes: Attributes; capture?: () => void };
+}
+
+/** What a run is opened with; the rest of its state starts empty. */
+export interface RunStart {
+  span: Span;
+  trace: TraceScope;
+  parent: RunState | undefined;
+  parentContext: Context;
+  kind: RunKind;
+  name: string;
+  hidden: boolean;
+  graphNode: boolean;
+  agentName: string | undefined;
+  threadId: string | undefined;
+  deferred: RunState["deferred"];
+}
+
+/**
+ * A run's state, always built here with every field in the same order: one object shape for all
+ * runs keeps the handler's property reads monomorphic (a spread or optional fields would not).
+ */
+export function newRunState(start: RunStart): RunState {
+  return {
+    span: start.span,
+    trace: start.trace,
+    parent: start.parent,
+    parentContext: start.parentContext,
+    childContext: undefined,
+    kind: start.kind,
+    name: start.name,
+    hidden: start.hidden,
+    graphNode: start.graphNode,
+    agentName: start.agentName,
+    threadId: start.threadId,
+    startedAt: performance.now(),
+    firstChunkAt: undefined,
+    promptLink: undefined,
+    deferred: start.deferred,
+  };
 }
 
 /** The context a run's children start in: its parent's context with its span active. */
@@ -98,7 +135,22 @@ export class RunRegistry {
    * copy shares `visible`'s span and parent context, so childContextOf gives the same context).
    */
   openHidden(runId: string, visible: RunState): void {
-    this.open(runId, { ...visible, parent: visible, hidden: true, graphNode: false, openedAt: Date.now() });
+    this.open(
+      runId,
+      newRunState({
+        span: visible.span,
+        trace: visible.trace,
+        parent: visible,
+        parentContext: visible.parentContext,
+        kind: visible.kind,
+        name: visible.name,
+        hidden: true,
+        graphNode: false,
+        agentName: visible.agentName,
+        threadId: visible.threadId,
+        deferred: undefined,
+      }),
+    );
   }
 
   open(runId: string, run: RunState): void {
@@ -144,10 +196,10 @@ export class RunRegistry {
   }
 
   /** Ends every run open longer than the orphan timeout. */
-  sweep(now = Date.now()): void {
+  sweep(now = performance.now()): void {
     const deadline = now - this.orphanTimeoutMs;
     for (const [runId, run] of this.runs) {
-      if (run.openedAt > deadline) break;
+      if (run.startedAt > deadline) break;
       this.runs.delete(runId);
       this.endOrphan(run, "timeout");
     }

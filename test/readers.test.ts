@@ -430,6 +430,29 @@ describe("LangChain readers", () => {
       expect(parsed.list).to.have.length(1001);
       expect(parsed.list[1000]).to.equal("…[4000 more items]");
     });
+    it("leaves plain values as they are and copies only what it must change", () => {
+      const plain = { question: "q", k: 3, tags: ["a", "b"], nested: { ok: true, none: null } };
+      expect(JSON.parse(toBoundedJson(plain).json)).to.deep.equal(plain);
+      // A key named __proto__ is data, not a prototype, in the copy made to redact its sibling.
+      const tricky = JSON.parse('{"__proto__": {"x": 1}, "api_key": "sk-not-really-a-key"}');
+      expect(JSON.parse(toBoundedJson(tricky).json)).to.deep.equal(
+        JSON.parse('{"__proto__": {"x": 1}, "api_key": "[redacted]"}'),
+      );
+    });
+    it("stays valid when a getter answers once and throws the second time", () => {
+      let reads = 0;
+      const flaky = Object.defineProperty({ keep: "yes" }, "once", {
+        enumerable: true,
+        get() {
+          reads++;
+          if (reads > 1) throw new Error("read twice");
+          return "first";
+        },
+      });
+      const parsed = JSON.parse(toBoundedJson({ flaky }).json);
+      expect(parsed.flaky.keep).to.equal("yes");
+      expect(["first", "[unreadable]"]).to.include(parsed.flaky.once);
+    });
     it("replaces data URLs by a placeholder", () => {
       const url = `data:image/jpeg;base64,${"A".repeat(4000)}`;
       expect(JSON.parse(toBoundedJson({ url }).json)).to.deep.equal({

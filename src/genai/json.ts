@@ -69,17 +69,35 @@ export function looksLikeSecret(text: string): boolean {
 /** A value a caller wants rendered differently (e.g. a LangChain message as role/content), or undefined. */
 export type JsonReplacer = (value: object) => unknown;
 
+/**
+ * Structure (array items and object keys, at any depth) visited per value before containers are
+ * cut: with strings bounded by `maxChars`, this bounds the whole JSON.
+ */
+const MAX_NODES_PER_ITEM_LIMIT = 10;
+
+/**
+ * Prepares a value for `JSON.stringify`: strings within the budget, masked, free of credentials
+ * and inline media; no cycles, BigInt, functions in arrays, non-finite numbers or `toJSON` left to
+ * run; LangChain values rendered. Copy on write: a subtree that needs none of this is returned as
+ * is, so the common small, plain value is only read, never rebuilt, and native `JSON.stringify`
+ * (with no replacer, its fast path) does the writing.
+ */
 class Walker {
   truncated = false;
   private remaining: number;
-  private readonly ancestors = new Set<object>();
+  private nodes: number;
+  /** The containers being walked, outermost first: a value met again among them is a cycle. */
+  private readonly ancestors: object[] = [];
 
   constructor(
     private readonly budget: JsonBudget,
     private readonly mask: ((text: string) => string) | undefined,
     private readonly replace: JsonReplacer | undefined,
+    /** Rebuild every container, trusting nothing of the original to serialize the same way twice. */
+    private readonly copyAll = false,
   ) {
     this.remaining = budget.maxChars;
+    this.nodes = budget.maxItems * MAX_NODES_PER_ITEM_LIMIT;
   }
 
   text(value: string): string {
@@ -103,11 +121,9 @@ class Walker {
         // JSON has no NaN or Infinity; keep them readable instead of turning them into null.
         return Number.isFinite(value) ? value : String(value);
       case "boolean":
+      case "undefined":
         return value;
       case "bigint":
-        return value.toString();
-      case "undefined":
-        return undefined;
       case "symbol":
         return value.toString();
       case "function":
@@ -119,100 +135,142 @@ class Walker {
       this.truncated = true;
       return "[depth limit]";
     }
-    if (this.ancestors.has(object)) return "[circular]";
+    if (this.ancestors.includes(object)) return "[circular]";
     if (ArrayBuffer.isView(object))
       return `[${object.constructor?.name ?? "binary"} ${object.byteLength} bytes]`;
     if (object instanceof ArrayBuffer) return `[ArrayBuffer ${object.byteLength} bytes]`;
     if (object instanceof Date) return Number.isNaN(object.getTime()) ? "Invalid Date" : object.toISOString();
     if (object instanceof Error) return { name: this.text(object.name), message: this.text(object.message) };
-    this.ancestors.add(object);
+    this.ancestors.push(object);
     try {
       return this.container(object, depth);
+    } catch {
+      // A proxy or accessor that throws where a plain object cannot.
+      return "[unreadable]";
     } finally {
-      this.ancestors.delete(object);
+      this.ancestors.pop();
     }
   }
 
   private container(object: object, depth: number): unknown {
+    if (Array.isArray(object)) return this.list(object, depth);
+    const candidate = object as { lc?: unknown; type?: unknown; data?: unknown; toJSON?: unknown };
     // LangChain's serialized secret: {lc: 1, type: "secret", id: ["OPENAI_API_KEY"]}.
-    if ((object as { type?: unknown }).type === "secret" && (object as { lc?: unknown }).lc === 1)
-      return REDACTED;
-    if (this.replace !== undefined) {
+    if (candidate.type === "secret" && candidate.lc === 1) return REDACTED;
+    // A Buffer that went through its own toJSON: {type: "Buffer", data: [...]}.
+    if (candidate.type === "Buffer" && Array.isArray(candidate.data))
+      return `[Buffer ${candidate.data.length} bytes]`;
+    // A plain object literal is never a LangChain class; its serialized form (lc: 1) may be.
+    if (
+      this.replace !== undefined &&
+      (Object.getPrototypeOf(object) !== Object.prototype || candidate.lc === 1)
+    ) {
       const replaced = this.replace(object);
       if (replaced !== undefined && replaced !== object) return this.walk(replaced, depth);
     }
-    if (Array.isArray(object) || object instanceof Set) {
-      return this.list(Array.isArray(object) ? object : [...object], depth);
+    if (object instanceof Set) return this.list([...object], depth);
+    if (object instanceof Map) {
+      const entries: Record<string, unknown> = {};
+      for (const [key, item] of object) setKey(entries, String(key), item);
+      return this.record(entries, depth);
     }
-    if (object instanceof Map)
-      return this.entries(
-        [...object.entries()].map(([k, v]) => [String(k), v]),
-        depth,
-      );
-    const toJSON = (object as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === "function") {
+    if (typeof candidate.toJSON === "function") {
       try {
-        const replaced = toJSON.call(object);
+        const replaced = candidate.toJSON();
         if (replaced !== object) return this.walk(replaced, depth);
       } catch {
         // A throwing toJSON falls back to the object's own properties.
       }
+      // JSON.stringify would call toJSON again: the object's properties go into a copy.
+      return this.record(object, depth, true);
     }
+    return this.record(object, depth);
+  }
+
+  private list(items: unknown[], depth: number): unknown[] {
+    const limit = Math.min(items.length, this.budget.maxItems);
+    let out: unknown[] | undefined = this.copyAll ? [] : undefined;
+    let kept = 0;
+    for (; kept < limit; kept++) {
+      if ((this.remaining <= 0 || this.nodes <= 0) && kept > 0) break;
+      this.nodes--;
+      const item = items[kept];
+      // JSON turns undefined array items into null; say so explicitly.
+      const walked = this.walk(item, depth + 1) ?? null;
+      if (out !== undefined) out.push(walked);
+      else if (walked !== item) {
+        out = items.slice(0, kept);
+        out.push(walked);
+      }
+    }
+    if (kept < items.length) {
+      this.truncated = true;
+      out ??= items.slice(0, kept);
+      out.push(`…[${items.length - kept} more items]`);
+    }
+    return out ?? items;
+  }
+
+  /** An object's own enumerable properties, as JSON.stringify reads them; copied only when one changes. */
+  private record(object: object, depth: number, copy = this.copyAll): unknown {
     let keys: string[];
     try {
       keys = Object.keys(object);
     } catch {
       return "[unreadable]";
     }
-    const entries: [string, unknown][] = [];
-    for (const key of keys) {
-      if (entries.length >= this.budget.maxItems) break;
-      let item: unknown;
+    const source = object as Record<string, unknown>;
+    const limit = Math.min(keys.length, this.budget.maxItems);
+    let out: Record<string, unknown> | undefined = copy ? {} : undefined;
+    let kept = 0;
+    for (; kept < limit; kept++) {
+      if (this.nodes <= 0 && kept > 0) break;
+      this.nodes--;
+      const key = keys[kept] as string;
+      let item: unknown = UNREADABLE;
+      let walked: unknown = "[unreadable]";
       try {
-        item = (object as Record<string, unknown>)[key];
+        item = source[key];
+        // Methods are not data: JSON drops them from objects, and so do we.
+        if (typeof item === "function") walked = item = undefined;
+        else if (item !== undefined && item !== null && item !== "" && isSecretKey(key)) walked = REDACTED;
+        else walked = this.walk(item, depth + 1);
       } catch {
-        item = "[unreadable]";
+        // A throwing getter: the placeholder stands in for its value.
       }
-      entries.push([key, item]);
-    }
-    const result = this.entries(entries, depth);
-    if (keys.length > entries.length) {
-      this.truncated = true;
-      (result as Record<string, unknown>)["…"] = `${keys.length - entries.length} more keys`;
-    }
-    return result;
-  }
-
-  private list(items: unknown[], depth: number): unknown[] {
-    const limit = Math.min(items.length, this.budget.maxItems);
-    const out: unknown[] = [];
-    for (let i = 0; i < limit; i++) {
-      if (this.remaining <= 0 && i > 0) break;
-      const item = this.walk(items[i], depth + 1);
-      // JSON turns undefined array items into null; say so explicitly.
-      out.push(item === undefined ? null : item);
-    }
-    if (out.length < items.length) {
-      this.truncated = true;
-      out.push(`…[${items.length - out.length} more items]`);
-    }
-    return out;
-  }
-
-  private entries(entries: [string, unknown][], depth: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of entries) {
-      // Methods are not data: JSON drops them from objects, and so do we.
-      if (typeof item === "function") continue;
-      if (isSecretKey(key)) {
-        if (item !== undefined && item !== null && item !== "") out[key] = REDACTED;
-        continue;
+      if (out !== undefined) {
+        if (walked !== undefined) setKey(out, key, walked);
+      } else if (walked !== item) {
+        out = {};
+        for (let i = 0; i < kept; i++) copyKey(out, source, keys[i] as string);
+        if (walked !== undefined) setKey(out, key, walked);
       }
-      const walked = this.walk(item, depth + 1);
-      if (walked !== undefined) out[key] = walked;
     }
-    return out;
+    if (kept < keys.length) {
+      this.truncated = true;
+      if (out === undefined) {
+        out = {};
+        for (let i = 0; i < kept; i++) copyKey(out, source, keys[i] as string);
+      }
+      out["…"] = `${keys.length - kept} more keys`;
+    }
+    return out ?? object;
   }
+}
+
+/** Stands for a property whose getter threw: unequal to any value it could be replaced by. */
+const UNREADABLE = Symbol("unreadable");
+
+/** `out[key] = value`, also for a key named `__proto__`. */
+function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true });
+  else out[key] = value;
+}
+
+/** Copies a property already walked and found unchanged (so neither a function nor unreadable). */
+function copyKey(out: Record<string, unknown>, source: Record<string, unknown>, key: string): void {
+  const value = source[key];
+  if (value !== undefined && typeof value !== "function") setKey(out, key, value);
 }
 
 export const DEFAULT_JSON_BUDGET: JsonBudget = { maxChars: 32_768, maxDepth: 20, maxItems: 1000 };
@@ -230,47 +288,6 @@ export function applyMask(mask: (text: string) => string, text: string): string 
 }
 
 /**
- * The fast path: native JSON.stringify with a replacer doing what the walker does (budget, mask,
- * secrets, media, LangChain values) for the common case of small, plain, acyclic values.
- * Undefined when the value needs the walker: cycles, throwing getters or toJSON, BigInt in
- * toJSON results, or a structure larger than the budget allows.
- */
-function nativeJson(
-  value: unknown,
-  budget: JsonBudget,
-  mask: ((text: string) => string) | undefined,
-  replace: JsonReplacer | undefined,
-): BoundedJson | undefined {
-  // The walker's own rules for strings (budget, mask, secrets, media) and other primitives.
-  const walker = new Walker(budget, mask, replace);
-  const replacer = (key: string, item: unknown): unknown => {
-    if (key !== "" && item !== undefined && item !== null && item !== "" && isSecretKey(key)) return REDACTED;
-    if (typeof item !== "object" || item === null) return walker.walk(item, 0);
-    const object = item as { lc?: unknown; type?: unknown; data?: unknown };
-    if (object.type === "secret" && object.lc === 1) return REDACTED;
-    if (object.type === "Buffer" && Array.isArray(object.data)) return `[Buffer ${object.data.length} bytes]`;
-    if (ArrayBuffer.isView(item)) return `[${item.constructor?.name ?? "binary"} ${item.byteLength} bytes]`;
-    if (item instanceof Error) return { name: item.name, message: item.message };
-    if (item instanceof Map) return Object.fromEntries(item);
-    if (item instanceof Set) return [...item];
-    if (replace !== undefined) {
-      const replaced = replace(item);
-      if (replaced !== undefined) return replaced;
-    }
-    return item;
-  };
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value, replacer);
-  } catch {
-    return undefined;
-  }
-  // Strings are bounded by the replacer; anything else beyond a little structure goes to the walker.
-  if (json !== undefined && json.length > budget.maxChars + 2048) return undefined;
-  return { json: json ?? "null", truncated: walker.truncated };
-}
-
-/**
  * Serializes any value to valid JSON within the budget; never throws.
  * `mask` runs on every string in the value, so its result stays valid JSON whatever it returns.
  */
@@ -280,16 +297,18 @@ export function toBoundedJson(
   mask?: (text: string) => string,
   replace?: JsonReplacer,
 ): BoundedJson {
-  const fast = nativeJson(value, budget, mask, replace);
-  if (fast !== undefined) return fast;
-  try {
-    const walker = new Walker(budget, mask, replace);
-    const plain = walker.walk(value, 0);
-    return { json: JSON.stringify(plain === undefined ? null : plain), truncated: walker.truncated };
-  } catch {
-    // Only a broken runtime gets here (e.g. a Proxy whose every trap throws).
-    return { json: '"[unserializable]"', truncated: true };
+  for (const copyAll of [false, true]) {
+    try {
+      const walker = new Walker(budget, mask, replace, copyAll);
+      const prepared = walker.walk(value, 0);
+      // Only a value whose accessors answer differently the second time can make this throw.
+      return { json: JSON.stringify(prepared) ?? "null", truncated: walker.truncated };
+    } catch {
+      // Walk again, this time copying everything, so stringify reads only what the walk read.
+    }
   }
+  // Only a broken runtime gets here (e.g. a Proxy whose every trap throws).
+  return { json: '"[unserializable]"', truncated: true };
 }
 
 /** Masks and cuts a plain string to the budget; never throws. */
