@@ -193,7 +193,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * if runs may still be in flight; `setupTracing().shutdown()` does it for you.
    */
   endOpenRuns(): void {
-    this.guard("endOpenRuns", () => this.runs.endAll());
+    try {
+      this.runs.endAll();
+    } catch (error) {
+      this.reportFailure("endOpenRuns", error);
+    }
   }
 
   // ── Chat models and LLMs ───────────────────────────────────────────────────────────────────
@@ -208,7 +212,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     runName?: string,
   ): void {
-    this.guard("handleChatModelStart", () => {
+    try {
       const run = this.startModel("chat", llm, runId, parentRunId, extraParams, tags, metadata, runName);
       if (run?.deferred === undefined || !this.capture.enabled) return;
       run.deferred.capture = () =>
@@ -216,7 +220,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           const { system, input } = splitChatInput(messages?.[0] ?? []);
           return { systemInstructions: system, messages: input, tools: readToolDefinitions(extraParams) };
         });
-    });
+    } catch (error) {
+      this.reportFailure("handleChatModelStart", error);
+    }
   }
 
   override handleLLMStart(
@@ -229,7 +235,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     runName?: string,
   ): void {
-    this.guard("handleLLMStart", () => {
+    try {
       const run = this.startModel(
         "text_completion",
         llm,
@@ -246,7 +252,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           systemInstructions: [],
           messages: (prompts ?? []).map(promptMessage),
         }));
-    });
+    } catch (error) {
+      this.reportFailure("handleLLMStart", error);
+    }
   }
 
   // Called for every streamed chunk: only the first one does any work.
@@ -256,12 +264,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleLLMEnd(output: LLMResult, runId: string): void {
-    this.guard("handleLLMEnd", () => {
+    try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
       this.finishModel(run, output);
       run.span.end();
-    });
+    } catch (error) {
+      this.reportFailure("handleLLMEnd", error);
+    }
   }
 
   override handleLLMError(error: unknown, runId: string): void {
@@ -282,7 +292,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runType?: string,
     runName?: string,
   ): void {
-    this.guard("handleChainStart", () => {
+    try {
       const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
       const name = runDisplayName(chain, asOptionalString(runName), "chain");
       if (
@@ -310,11 +320,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         );
       }
       this.linkPrompt(run, parentRunId, metadata);
-    });
+    } catch (error) {
+      this.reportFailure("handleChainStart", error);
+    }
   }
 
   override handleChainEnd(outputs: ChainValues, runId: string): void {
-    this.guard("handleChainEnd", () => {
+    try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
       if (this.config.langfuse) {
@@ -326,7 +338,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         );
       }
       run.span.end();
-    });
+    } catch (error) {
+      this.reportFailure("handleChainEnd", error);
+    }
   }
 
   override handleChainError(error: unknown, runId: string): void {
@@ -345,7 +359,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
     toolCallId?: string,
   ): void {
-    this.guard("handleToolStart", () => {
+    try {
       const name = runDisplayName(tool, runName, "tool");
       const run = this.startRun(runId, parentRunId, {
         name: toolSpanName(name),
@@ -367,11 +381,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         undefined,
         this.langfuseKey(LANGFUSE_OBSERVATION_INPUT),
       );
-    });
+    } catch (error) {
+      this.reportFailure("handleToolStart", error);
+    }
   }
 
   override handleToolEnd(output: unknown, runId: string): void {
-    this.guard("handleToolEnd", () => {
+    try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
       const result = readToolResult(output);
@@ -386,7 +402,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (result.failed)
         this.markFailed(run, { name: "ToolError", message: describeFailure(result.content) }, true);
       run.span.end();
-    });
+    } catch (error) {
+      this.reportFailure("handleToolEnd", error);
+    }
   }
 
   override handleToolError(error: unknown, runId: string): void {
@@ -404,7 +422,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     name?: string,
   ): void {
-    this.guard("handleRetrieverStart", () => {
+    try {
       const dataSource = runDisplayName(retriever, name, "retriever");
       const run = this.startRun(runId, parentRunId, {
         name: retrievalSpanName(dataSource),
@@ -418,11 +436,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const text = this.capture.setText(run.span, ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, query);
       if (text !== undefined && this.config.langfuse)
         run.span.setAttribute(LANGFUSE_OBSERVATION_INPUT, JSON.stringify(text));
-    });
+    } catch (error) {
+      this.reportFailure("handleRetrieverStart", error);
+    }
   }
 
   override handleRetrieverEnd(documents: unknown[], runId: string): void {
-    this.guard("handleRetrieverEnd", () => {
+    try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
       this.capture.setJson(
@@ -433,7 +453,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
       );
       run.span.end();
-    });
+    } catch (error) {
+      this.reportFailure("handleRetrieverEnd", error);
+    }
   }
 
   override handleRetrieverError(error: unknown, runId: string): void {
@@ -443,7 +465,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   // ── Events on a run's span ─────────────────────────────────────────────────────────────────
 
   override handleAgentAction(action: unknown, runId: string): void {
-    this.guard("handleAgentAction", () => {
+    try {
       const run = this.runs.get(runId);
       if (run === undefined) return;
       const attributes: Attributes = {};
@@ -454,22 +476,26 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const log = this.capture.json(ATTR_AGENT_LOG, field(action, "log"));
       if (log !== undefined) attributes[ATTR_AGENT_LOG] = log;
       run.span.addEvent(EVENT_AGENT_ACTION, attributes);
-    });
+    } catch (error) {
+      this.reportFailure("handleAgentAction", error);
+    }
   }
 
   override handleAgentEnd(finish: unknown, runId: string): void {
-    this.guard("handleAgentEnd", () => {
+    try {
       const run = this.runs.get(runId);
       if (run === undefined) return;
       const attributes: Attributes = {};
       const output = this.capture.json(ATTR_AGENT_OUTPUT, field(finish, "returnValues"));
       if (output !== undefined) attributes[ATTR_AGENT_OUTPUT] = output;
       run.span.addEvent(EVENT_AGENT_FINISH, attributes);
-    });
+    } catch (error) {
+      this.reportFailure("handleAgentEnd", error);
+    }
   }
 
   override handleCustomEvent(eventName: string, data: unknown, runId: string): void {
-    this.guard("handleCustomEvent", () => {
+    try {
       const run = this.runs.get(runId);
       if (run === undefined) return;
       const attributes: Attributes = {
@@ -478,7 +504,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const json = this.capture.json(ATTR_EVENT_DATA, data, renderLangChainValue);
       if (json !== undefined) attributes[ATTR_EVENT_DATA] = json;
       run.span.addEvent(EVENT_CUSTOM, attributes);
-    });
+    } catch (error) {
+      this.reportFailure("handleCustomEvent", error);
+    }
   }
 
   // ── LangChain's synchronous tracer hooks ───────────────────────────────────────────────────
@@ -644,13 +672,16 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const parent =
       parentRun !== undefined ? childContextOf(parentRun) : (pinned?.context ?? context.active());
     const scope = parentRun?.trace ?? this.traceScope(start, parent);
+    // One object in priority order: the SDK sets attributes in insertion order, so a count limit
+    // drops the last. A model run's `later` part waits for its end (applyDeferred).
     const attributes = start.attributes;
-    Object.assign(attributes, scope.identity);
+    if (scope.identity !== undefined) Object.assign(attributes, scope.identity);
     attributes[ATTR_LANGCHAIN_RUN_ID] = runId;
     if (this.config.langfuse) attributes[LANGFUSE_OBSERVATION_TYPE] = OBSERVATION_TYPES[start.runKind];
-    const later: Attributes = start.extra ?? {};
+    const isModel = start.runKind === "model";
+    const later: Attributes = isModel ? (start.extra ?? {}) : attributes;
     if (start.runKind === "chain") later[ATTR_GEN_AI_WORKFLOW_NAME] = scope.workflowName ?? start.name;
-    Object.assign(later, scope.attributes);
+    if (scope.attributes !== undefined) Object.assign(later, scope.attributes);
     if (this.config.langfuse) this.addLangfuseRunAttributes(later, start);
     if (this.config.attributes !== undefined) Object.assign(later, this.config.attributes);
     const span = this.config.tracer.startSpan(
@@ -658,7 +689,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       { kind: start.kind, attributes, startTime: pinned?.time, links: start.links },
       parent,
     );
-    if (start.runKind !== "model") span.setAttributes(later);
     const graph = start.graph;
     const run = newRunState({
       span,
@@ -671,7 +701,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       graphNode: graph?.graphNode ?? false,
       agentName: graph?.agentName,
       threadId: graph?.threadId,
-      deferred: start.runKind === "model" ? { attributes: later, capture: undefined } : undefined,
+      deferred: isModel ? { attributes: later, capture: undefined } : undefined,
     });
     this.runs.open(runId, run);
     return run;
@@ -690,8 +720,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
     const isWorkflow = start.runKind === "chain" || start.runKind === "workflow" || start.runKind === "agent";
     return {
-      identity: identityAttributes(identity.userId, identity.sessionId),
-      attributes,
+      identity: nonEmpty(identityAttributes(identity.userId, identity.sessionId)),
+      attributes: nonEmpty(attributes),
       workflowName: isWorkflow ? (start.runName ?? start.name) : undefined,
     };
   }
@@ -734,14 +764,16 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private endWithError(callback: string, runId: string, error: unknown): void {
-    this.guard(callback, () => {
+    try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
       if (isGraphBubbleUp(error)) this.markInterrupted(run, error);
       else if (isCancellation(error)) this.markCancelled(run, error);
       else this.markFailed(run, error, this.firstSighting(error));
       run.span.end();
-    });
+    } catch (error) {
+      this.reportFailure(callback, error);
+    }
   }
 
   /** Removes a run; returns it only when it has a span of its own to end (not hidden plumbing). */
@@ -825,13 +857,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  /** Runs a callback body; a failure is reported to OTel's diag logger, never thrown into LangChain. */
-  private guard(callback: string, body: () => void): void {
-    try {
-      body();
-    } catch (error) {
-      diag.warn(`langchain-otel: ${callback} failed; the span may be incomplete`, error);
-    }
+  /**
+   * Every callback body runs in a try/catch that ends here: a failure is reported to OTel's diag
+   * logger, never thrown into LangChain. (Inline rather than a wrapper taking a closure: callbacks
+   * are the hot path, and a closure per call is an allocation per call.)
+   */
+  private reportFailure(callback: string, error: unknown): void {
+    diag.warn(`langchain-otel: ${callback} failed; the span may be incomplete`, error);
   }
 }
 
@@ -840,6 +872,12 @@ function inheritedPromptLink(run: RunState): RunState["promptLink"] {
   for (let ancestor = run.parent; ancestor !== undefined; ancestor = ancestor.parent) {
     if (ancestor.promptLink !== undefined) return ancestor.promptLink;
   }
+  return undefined;
+}
+
+/** Attributes, or undefined when there are none (so the hot path skips them without a look). */
+function nonEmpty(attributes: Attributes): Attributes | undefined {
+  for (const _ in attributes) return attributes;
   return undefined;
 }
 

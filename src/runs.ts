@@ -5,10 +5,10 @@ export type RunKind = "model" | "tool" | "retriever" | "chain" | "agent" | "work
 
 /** What all runs of one trace share: computed once, at the outermost run. */
 export interface TraceScope {
-  /** Stamped first on every span of the trace: user and session. */
-  readonly identity: Attributes;
-  /** Stamped on every span of the trace after the span's own: the Langfuse trace fields. */
-  readonly attributes: Attributes;
+  /** Stamped first on every span of the trace: user and session (undefined: none). */
+  readonly identity: Attributes | undefined;
+  /** Stamped on every span of the trace after the span's own: the Langfuse trace fields (undefined: none). */
+  readonly attributes: Attributes | undefined;
   /** The outermost chain's name: `gen_ai.workflow.name` of the chain spans under it. */
   readonly workflowName: string | undefined;
 }

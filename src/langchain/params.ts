@@ -1,52 +1,96 @@
 import type { ModelRequestParams } from "../genai/records.js";
 import { serializedKwargs } from "./serialized.js";
-import { arrayField, field, firstNumber, firstString } from "./values.js";
+import { field, firstNumber, firstString } from "./values.js";
 
-// Providers spell the same parameter differently: OpenAI snake_case, Google camelCase, and
-// LangChain's `ls_*` metadata. Each list is checked in order.
-const MODEL_KEYS = [
-  "model",
-  "model_name",
-  "modelName",
-  "model_id",
-  "modelId",
-  "deployment_name",
-  "azureOpenAIApiDeploymentName",
-];
-const TEMPERATURE_KEYS = ["temperature"];
-const TOP_P_KEYS = ["top_p", "topP"];
-const TOP_K_KEYS = ["top_k", "topK"];
-const MAX_TOKENS_KEYS = [
-  "max_tokens",
-  "max_completion_tokens",
-  "maxTokens",
-  "max_output_tokens",
-  "maxOutputTokens",
-  "num_predict",
-  "max_new_tokens",
-];
-const FREQUENCY_PENALTY_KEYS = ["frequency_penalty", "frequencyPenalty"];
-const PRESENCE_PENALTY_KEYS = ["presence_penalty", "presencePenalty"];
-const SEED_KEYS = ["seed", "random_seed"];
-const CHOICE_COUNT_KEYS = ["n", "candidate_count", "candidateCount"];
-const STOP_KEYS = ["stop", "stop_sequences", "stopSequences"];
+type NumberParam =
+  | "temperature"
+  | "topP"
+  | "topK"
+  | "maxTokens"
+  | "frequencyPenalty"
+  | "presencePenalty"
+  | "seed"
+  | "choiceCount";
+type Param = "model" | "stopSequences" | NumberParam;
 
-function readStop(source: unknown): string[] | undefined {
-  for (const key of STOP_KEYS) {
-    const value = field(source, key);
-    if (typeof value === "string" && value.length > 0) return [value];
-    const list = arrayField(source, key);
-    if (list !== undefined) {
-      const strings = list.filter((item): item is string => typeof item === "string");
-      if (strings.length > 0) return strings;
-    }
+// Providers spell the same parameter differently: OpenAI snake_case, Google camelCase. Within
+// each list, an earlier spelling wins over a later one.
+const SPELLINGS: Record<Param, readonly string[]> = {
+  model: [
+    "model",
+    "model_name",
+    "modelName",
+    "model_id",
+    "modelId",
+    "deployment_name",
+    "azureOpenAIApiDeploymentName",
+  ],
+  temperature: ["temperature"],
+  topP: ["top_p", "topP"],
+  topK: ["top_k", "topK"],
+  maxTokens: [
+    "max_tokens",
+    "max_completion_tokens",
+    "maxTokens",
+    "max_output_tokens",
+    "maxOutputTokens",
+    "num_predict",
+    "max_new_tokens",
+  ],
+  frequencyPenalty: ["frequency_penalty", "frequencyPenalty"],
+  presencePenalty: ["presence_penalty", "presencePenalty"],
+  seed: ["seed", "random_seed"],
+  choiceCount: ["n", "candidate_count", "candidateCount"],
+  stopSequences: ["stop", "stop_sequences", "stopSequences"],
+};
+
+/** Every spelling → its parameter and its rank among that parameter's spellings. */
+const PARAM_BY_KEY = new Map<string, { param: Param; rank: number }>();
+for (const [param, keys] of Object.entries(SPELLINGS) as [Param, readonly string[]][]) {
+  for (const [rank, key] of keys.entries()) PARAM_BY_KEY.set(key, { param, rank });
+}
+
+/** The parameters one source holds, by the best-ranked spelling present. */
+type Found = Partial<Record<Param, { rank: number; value: unknown }>>;
+
+function stopList(value: unknown): string[] | undefined {
+  if (typeof value === "string") return value.length > 0 ? [value] : undefined;
+  if (!Array.isArray(value)) return undefined;
+  const strings = value.filter((item): item is string => typeof item === "string");
+  return strings.length > 0 ? strings : undefined;
+}
+
+function validFor(param: Param, value: unknown): unknown {
+  if (param === "model") return typeof value === "string" && value.length > 0 ? value : undefined;
+  if (param === "stopSequences") return stopList(value);
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** One pass over a source's own keys (providers send a dozen or so), instead of a lookup per spelling. */
+function scan(source: unknown): Found {
+  const found: Found = {};
+  if (typeof source !== "object" || source === null) return found;
+  let keys: string[];
+  try {
+    keys = Object.keys(source);
+  } catch {
+    return found;
   }
-  return undefined;
+  for (const key of keys) {
+    const spelling = PARAM_BY_KEY.get(key);
+    if (spelling === undefined) continue;
+    const known = found[spelling.param];
+    if (known !== undefined && known.rank < spelling.rank) continue;
+    const value = validFor(spelling.param, field(source, key));
+    if (value !== undefined) found[spelling.param] = { rank: spelling.rank, value };
+  }
+  return found;
 }
 
 /**
  * Reads the request parameters of a chat model or LLM run from `extraParams.invocation_params`
- * (what the provider is sent), falling back to the `ls_*` metadata and the serialized kwargs.
+ * (what the provider is sent), falling back to the serialized kwargs and LangChain's `ls_*`
+ * metadata.
  */
 export function readRequestParams(
   serialized: unknown,
@@ -55,30 +99,27 @@ export function readRequestParams(
 ): ModelRequestParams {
   const invocation = field(extraParams, "invocation_params");
   const kwargs = serializedKwargs(serialized);
-  const sources = [invocation, kwargs];
-  const pick = (keys: readonly string[]): number | undefined => {
-    for (const source of sources) {
-      const value = firstNumber(source, keys);
-      if (value !== undefined) return value;
-    }
-    return undefined;
-  };
+  const sent = scan(invocation);
+  const constructed = scan(kwargs);
+  const number = (param: NumberParam): number | undefined =>
+    (sent[param]?.value ?? constructed[param]?.value) as number | undefined;
   const params: ModelRequestParams = {};
   params.model =
-    firstString(invocation, MODEL_KEYS) ??
+    (sent.model?.value as string | undefined) ??
     firstString(metadata, ["ls_model_name"]) ??
-    firstString(kwargs, MODEL_KEYS);
-  params.temperature = pick(TEMPERATURE_KEYS) ?? firstNumber(metadata, ["ls_temperature"]);
-  params.topP = pick(TOP_P_KEYS);
-  params.topK = pick(TOP_K_KEYS);
-  params.maxTokens = pick(MAX_TOKENS_KEYS) ?? firstNumber(metadata, ["ls_max_tokens"]);
+    (constructed.model?.value as string | undefined);
+  params.temperature = number("temperature") ?? firstNumber(metadata, ["ls_temperature"]);
+  params.topP = number("topP");
+  params.topK = number("topK");
+  params.maxTokens = number("maxTokens") ?? firstNumber(metadata, ["ls_max_tokens"]);
   // -1 is LangChain's "no limit" marker for maxTokens, not a request parameter.
   if (params.maxTokens !== undefined && params.maxTokens < 0) params.maxTokens = undefined;
-  params.frequencyPenalty = pick(FREQUENCY_PENALTY_KEYS);
-  params.presencePenalty = pick(PRESENCE_PENALTY_KEYS);
-  params.seed = pick(SEED_KEYS);
-  params.choiceCount = pick(CHOICE_COUNT_KEYS);
-  params.stopSequences = readStop(invocation) ?? readStop({ stop: field(metadata, "ls_stop") });
+  params.frequencyPenalty = number("frequencyPenalty");
+  params.presencePenalty = number("presencePenalty");
+  params.seed = number("seed");
+  params.choiceCount = number("choiceCount");
+  params.stopSequences =
+    (sent.stopSequences?.value as string[] | undefined) ?? stopList(field(metadata, "ls_stop"));
   params.stream =
     field(invocation, "stream") === true || field(kwargs, "streaming") === true ? true : undefined;
   return params;

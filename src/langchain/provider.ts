@@ -63,7 +63,21 @@ const CLASS_PROVIDERS: Record<string, string> = {
   ChatWatsonx: "ibm.watsonx.ai",
 };
 
+/** Provider names already normalised: a service sees a handful, so the cap is never the point. */
+const normalised = new Map<string, string>();
+const MAX_NORMALISED = 256;
+
 export function normaliseProvider(raw: string): string {
+  let name = normalised.get(raw);
+  if (name === undefined) {
+    name = normalise(raw);
+    if (normalised.size >= MAX_NORMALISED) normalised.clear();
+    normalised.set(raw, name);
+  }
+  return name;
+}
+
+function normalise(raw: string): string {
   const key = raw
     .trim()
     .toLowerCase()

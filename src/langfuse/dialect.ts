@@ -58,29 +58,32 @@ export function metadataValue(key: string, value: unknown): string | number | bo
 
 /**
  * Usage in Langfuse's keys, which it prices per key: `input` and `output` exclude the cached and
- * reasoning parts that have their own keys (langfuse-otel §5).
+ * reasoning parts that have their own keys (langfuse-otel §5). Written directly as JSON: the
+ * values are token counts (non-negative integers) and the keys fixed.
  */
-export function usageDetails(usage: TokenUsage): Record<string, number> | undefined {
-  const details: Record<string, number> = {};
+export function usageDetailsJson(usage: TokenUsage): string | undefined {
   const cached = usage.cacheReadInputTokens ?? 0;
   const created = usage.cacheCreationInputTokens ?? 0;
   const reasoning = usage.reasoningOutputTokens ?? 0;
-  if (usage.inputTokens !== undefined) details.input = Math.max(0, usage.inputTokens - cached - created);
-  if (usage.outputTokens !== undefined) details.output = Math.max(0, usage.outputTokens - reasoning);
-  if (usage.cacheReadInputTokens !== undefined) details.input_cached_tokens = usage.cacheReadInputTokens;
+  let json = "";
+  const add = (key: string, value: number): void => {
+    json += `${json === "" ? "{" : ","}"${key}":${value}`;
+  };
+  if (usage.inputTokens !== undefined) add("input", Math.max(0, usage.inputTokens - cached - created));
+  if (usage.outputTokens !== undefined) add("output", Math.max(0, usage.outputTokens - reasoning));
+  if (usage.cacheReadInputTokens !== undefined) add("input_cached_tokens", usage.cacheReadInputTokens);
   if (usage.cacheCreationInputTokens !== undefined)
-    details.input_cache_creation = usage.cacheCreationInputTokens;
-  if (usage.reasoningOutputTokens !== undefined)
-    details.output_reasoning_tokens = usage.reasoningOutputTokens;
-  const total = usage.totalTokens ?? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
-  if (usage.inputTokens !== undefined || usage.outputTokens !== undefined) details.total = total;
-  return Object.keys(details).length > 0 ? details : undefined;
+    add("input_cache_creation", usage.cacheCreationInputTokens);
+  if (usage.reasoningOutputTokens !== undefined) add("output_reasoning_tokens", usage.reasoningOutputTokens);
+  if (usage.inputTokens !== undefined || usage.outputTokens !== undefined)
+    add("total", usage.totalTokens ?? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0));
+  return json === "" ? undefined : `${json}}`;
 }
 
 export function setUsageDetails(span: Span, usage: TokenUsage | undefined): void {
   if (usage === undefined) return;
-  const details = usageDetails(usage);
-  if (details !== undefined) span.setAttribute(LANGFUSE_OBSERVATION_USAGE_DETAILS, JSON.stringify(details));
+  const json = usageDetailsJson(usage);
+  if (json !== undefined) span.setAttribute(LANGFUSE_OBSERVATION_USAGE_DETAILS, json);
 }
 
 export function setCompletionStartTime(span: Span, epochMs: number): void {
