@@ -672,23 +672,34 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const parent =
       parentRun !== undefined ? childContextOf(parentRun) : (pinned?.context ?? context.active());
     const scope = parentRun?.trace ?? this.traceScope(start, parent);
-    // One object in priority order: the SDK sets attributes in insertion order, so a count limit
-    // drops the last. A model run's `later` part waits for its end (applyDeferred).
-    const attributes = start.attributes;
-    if (scope.identity !== undefined) Object.assign(attributes, scope.identity);
-    attributes[ATTR_LANGCHAIN_RUN_ID] = runId;
-    if (this.config.langfuse) attributes[LANGFUSE_OBSERVATION_TYPE] = OBSERVATION_TYPES[start.runKind];
-    const isModel = start.runKind === "model";
-    const later: Attributes = isModel ? (start.extra ?? {}) : attributes;
-    if (start.runKind === "chain") later[ATTR_GEN_AI_WORKFLOW_NAME] = scope.workflowName ?? start.name;
-    if (scope.attributes !== undefined) Object.assign(later, scope.attributes);
-    if (this.config.langfuse) this.addLangfuseRunAttributes(later, start);
-    if (this.config.attributes !== undefined) Object.assign(later, this.config.attributes);
+    // Priority order: the SDK keeps the first attributes set when a count limit is reached. The
+    // sampling-relevant ones go to startSpan; the rest are set on the span directly (an attribute
+    // passed to startSpan is copied twice more), except a model run's, which wait for its end.
     const span = this.config.tracer.startSpan(
       start.name,
-      { kind: start.kind, attributes, startTime: pinned?.time, links: start.links },
+      { kind: start.kind, attributes: start.attributes, startTime: pinned?.time, links: start.links },
       parent,
     );
+    if (scope.identity !== undefined) span.setAttributes(scope.identity);
+    span.setAttribute(ATTR_LANGCHAIN_RUN_ID, runId);
+    if (this.config.langfuse) span.setAttribute(LANGFUSE_OBSERVATION_TYPE, OBSERVATION_TYPES[start.runKind]);
+    const isModel = start.runKind === "model";
+    let later: Attributes | undefined;
+    if (isModel) {
+      later = start.extra ?? {};
+      if (scope.attributes !== undefined) Object.assign(later, scope.attributes);
+      if (this.config.langfuse) Object.assign(later, this.langfuseRunAttributes(start));
+      if (this.config.attributes !== undefined) Object.assign(later, this.config.attributes);
+    } else {
+      if (start.runKind === "chain")
+        span.setAttribute(ATTR_GEN_AI_WORKFLOW_NAME, scope.workflowName ?? start.name);
+      if (scope.attributes !== undefined) span.setAttributes(scope.attributes);
+      if (this.config.langfuse) {
+        const langfuse = this.langfuseRunAttributes(start);
+        if (langfuse !== undefined) span.setAttributes(langfuse);
+      }
+      if (this.config.attributes !== undefined) span.setAttributes(this.config.attributes);
+    }
     const graph = start.graph;
     const run = newRunState({
       span,
@@ -701,7 +712,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       graphNode: graph?.graphNode ?? false,
       agentName: graph?.agentName,
       threadId: graph?.threadId,
-      deferred: isModel ? { attributes: later, capture: undefined } : undefined,
+      deferred: later !== undefined ? { attributes: later, capture: undefined } : undefined,
     });
     this.runs.open(runId, run);
     return run;
@@ -735,15 +746,20 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     deferred.capture?.();
   }
 
-  private addLangfuseRunAttributes(attributes: Attributes, start: SpanStart): void {
+  /** A run's own Langfuse attributes (level of hidden runs, metadata); undefined for most runs. */
+  private langfuseRunAttributes(start: SpanStart): Attributes | undefined {
+    let attributes: Attributes | undefined;
     if (Array.isArray(start.tags) && start.tags.includes("langsmith:hidden")) {
-      attributes[LANGFUSE_OBSERVATION_LEVEL] = "DEBUG";
+      attributes = { [LANGFUSE_OBSERVATION_LEVEL]: "DEBUG" };
     }
     for (const key of keysOf(start.metadata)) {
       if (isControlMetadataKey(key)) continue;
       const value = metadataValue(key, field(start.metadata, key));
-      if (value !== undefined) attributes[LANGFUSE_OBSERVATION_METADATA_PREFIX + key] = value;
+      if (value === undefined) continue;
+      attributes ??= {};
+      attributes[LANGFUSE_OBSERVATION_METADATA_PREFIX + key] = value;
     }
+    return attributes;
   }
 
   /**
