@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CONTENDERS } from "./contenders.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const smoke = process.argv.includes("--smoke");
@@ -12,49 +13,52 @@ const arg = (name, fallback) => {
   const index = process.argv.indexOf(name);
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
 };
-const iterations = arg("--iterations", smoke ? 300 : 3000);
-const rounds = arg("--rounds", smoke ? 1 : 3);
+const iterations = arg("--iterations", smoke ? 300 : 2000);
+const rounds = arg("--rounds", smoke ? 1 : 5);
 const heapIterations = arg("--heap", smoke ? 0 : 100_000);
+const replayIterations = arg("--replay", smoke ? 200 : 5000);
 const only = process.argv.includes("--only")
   ? process.argv[process.argv.indexOf("--only") + 1].split(",")
   : undefined;
 
-const CONTENDERS = [
-  "none",
-  "noop",
-  "minimal",
-  "langchain-otel",
-  "langchain-otel-no-content",
-  "langfuse",
-  "openinference",
-];
+/** Contenders with a handler of their own, whose callbacks the replay feeds directly. */
+const REPLAYED = ["minimal", "langchain-otel", "langchain-otel-no-content", "langfuse", "openinference"];
 const WORKLOADS = ["rag", "rag-stream", "agent"];
 const contenders = only
   ? CONTENDERS.filter((name) => only.includes(name) || name === "none" || name === "minimal")
   : CONTENDERS;
 
+/** Runs one script in a fresh Node process and returns the JSON line it prints last. */
+function measure(script, args) {
+  const out = execFileSync(process.execPath, ["--expose-gc", join(here, script), ...args.map(String)], {
+    cwd: here,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return JSON.parse(out.trim().split("\n").at(-1));
+}
+
 const results = [];
+const replays = [];
 for (let round = 0; round < rounds; round++) {
   for (const workload of WORKLOADS) {
     // Interleave: every contender once per round, in a rotating order, so drift hits all alike.
     const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
     for (const contender of order) {
-      // The heap soak runs once per contender and workload (in the last round), not every round.
-      const heap = round === rounds - 1 ? heapIterations : 0;
-      const out = execFileSync(
-        process.execPath,
-        ["--expose-gc", join(here, "contender.mjs"), contender, workload, String(iterations), String(heap)],
-        {
-          cwd: here,
-          encoding: "utf8",
-          stdio: ["ignore", "pipe", "inherit"],
-        },
-      );
-      const line = out.trim().split("\n").at(-1);
-      const result = { round, ...JSON.parse(line) };
+      // The heap soak runs once per contender, on the rag workload, in the last round.
+      const heap = round === rounds - 1 && workload === "rag" ? heapIterations : 0;
+      const result = { round, ...measure("contender.mjs", [contender, workload, iterations, heap]) };
       results.push(result);
       process.stderr.write(
         `round ${round + 1}/${rounds} ${workload.padEnd(10)} ${contender.padEnd(26)} median ${result.medianUs.toFixed(1)} µs\n`,
+      );
+    }
+    for (const contender of order.filter((name) => REPLAYED.includes(name))) {
+      if (replayIterations <= 0) continue;
+      const replay = { round, ...measure("replay.mjs", [contender, workload, replayIterations]) };
+      replays.push(replay);
+      process.stderr.write(
+        `round ${round + 1}/${rounds} ${workload.padEnd(10)} ${contender.padEnd(26)} replay ${replay.usPerSpan.toFixed(2)} µs/span\n`,
       );
     }
   }
@@ -81,6 +85,8 @@ for (const workload of WORKLOADS) {
     const exportsSpans = !(contender === "none" || contender === "noop");
     const countOk = !exportsSpans || spans === last.expectedSpans;
     if (exportsSpans && (!countOk || !last.treeOk)) failed = true;
+    // langchain-otel must hold no run once every invocation has ended: no internal map grows.
+    if (last.openRunsAfter !== undefined && last.openRunsAfter !== 0) failed = true;
     rows.push({
       workload,
       contender,
@@ -96,6 +102,28 @@ for (const workload of WORKLOADS) {
   }
 }
 
+const replayRows = [];
+for (const workload of WORKLOADS) {
+  const of = (contender) => replays.filter((r) => r.workload === workload && r.contender === contender);
+  if (of("minimal").length === 0) continue;
+  const floor = median(of("minimal").map((r) => r.usPerSpan));
+  for (const contender of REPLAYED.filter((name) => contenders.includes(name))) {
+    const runs = of(contender);
+    if (runs.length === 0) continue;
+    const usPerSpan = median(runs.map((r) => r.usPerSpan));
+    const expected = results.find((r) => r.workload === workload)?.expectedSpans;
+    if (runs.some((r) => r.spansPerInvocation !== expected)) failed = true;
+    replayRows.push({
+      workload,
+      contender,
+      usPerSpan,
+      cpuUsPerSpan: median(runs.map((r) => r.cpuUsPerSpan)),
+      ratioToMinimal: usPerSpan / floor,
+      spansPerInvocation: runs.at(-1).spansPerInvocation,
+    });
+  }
+}
+
 const fmt = (value, digits = 1) => (value === undefined ? "—" : value.toFixed(digits));
 const lines = [
   `iterations ${iterations} × ${rounds} rounds, heap soak ${heapIterations} invocations, node ${process.version}`,
@@ -107,13 +135,27 @@ const lines = [
       `| ${r.workload} | ${r.contender} | ${fmt(r.medianUs)} | ${fmt(r.p99Us)} | ${fmt(r.overheadPerSpanUs)} | ${fmt(r.ratioToMinimal, 2)} | ${fmt(r.spansPerInvocation, 0)} | ${r.treeOk === undefined ? "—" : r.treeOk ? "ok" : "WRONG"} | ${fmt(r.heapGrowthMb, 2)} | ${fmt(r.bytesPerSpan, 0)} |`,
   ),
 ];
+if (replayRows.length > 0)
+  lines.push(
+    "",
+    `Handler only: one invocation's callbacks replayed ${replayIterations} times straight into each handler (LangChain's plumbing left out), ${rounds} rounds.`,
+    "",
+    "| workload | contender | µs/span | CPU µs/span | × minimal | spans/inv |",
+    "|---|---|---|---|---|---|",
+    ...replayRows.map(
+      (r) =>
+        `| ${r.workload} | ${r.contender} | ${fmt(r.usPerSpan, 2)} | ${fmt(r.cpuUsPerSpan, 2)} | ${fmt(r.ratioToMinimal, 2)} | ${fmt(r.spansPerInvocation, 0)} |`,
+    ),
+  );
 console.log(lines.join("\n"));
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(
   join(here, "results", smoke ? "smoke.json" : "latest.json"),
-  JSON.stringify({ rows, results }, null, 2),
+  JSON.stringify({ rows, replayRows, results, replays }, null, 2),
 );
 if (failed) {
-  console.error("a contender exported the wrong number of spans or a broken tree");
+  console.error(
+    "a contender exported the wrong number of spans or a broken tree, or langchain-otel held runs after the soak",
+  );
   process.exit(1);
 }
