@@ -455,6 +455,54 @@ describe("reliability", () => {
     }
   });
 
+  describe("a backend that cannot keep up", () => {
+    let receiver: OtlpReceiver;
+    before(async () => {
+      receiver = await startOtlpReceiver();
+    });
+    after(async () => receiver.close());
+
+    it("the batch queue drops spans instead of growing, and says how many", async function () {
+      this.timeout(20_000);
+      const maxQueueSize = 50;
+      const maxExportBatchSize = 10;
+      const diagnostics = captureDiag(DiagLogLevel.WARN);
+      receiver.setBehaviour({ kind: "hang" });
+      const setup = setupTracing({
+        exporter: "langfuse",
+        langfuse: { publicKey: "pk-lf-x", secretKey: "sk-lf-x", baseUrl: receiver.url, timeoutMillis: 300 },
+        register: false,
+        batch: { scheduledDelayMillis: 5, maxExportBatchSize, maxQueueSize, exportTimeoutMillis: 300 },
+        shutdownTimeoutMs: 2000,
+      });
+      try {
+        const model = new ScriptedChatModel([{ text: "ok" }]);
+        // 500 spans while the backend hangs: ten times what the queue holds.
+        for (let i = 0; i < 500; i++) await model.invoke("hi", { callbacks: [setup.handler] });
+        receiver.setBehaviour({ kind: "ok" });
+        // Let the hung export time out, then one more span reports the drops.
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        receiver.clear();
+        await model.invoke("hi", { callbacks: [setup.handler] });
+        await setup.flush();
+        const dropped = diagnostics.lines
+          .map((line) => /Dropped (\d+) spans because maxQueueSize reached/.exec(line)?.[1])
+          .filter((count) => count !== undefined)
+          .reduce((sum, count) => sum + Number(count), 0);
+        // What was queued when the backend came back is at most the queue and one batch in flight.
+        const delivered = receiver.spans().length;
+        expect(delivered).to.be.at.most(maxQueueSize + maxExportBatchSize + 1);
+        expect(dropped, diagnostics.lines.join("\n")).to.be.at.least(
+          500 - maxQueueSize - 2 * maxExportBatchSize,
+        );
+      } finally {
+        diagnostics.stop();
+        receiver.setBehaviour({ kind: "ok" });
+        await setup.shutdown();
+      }
+    });
+  });
+
   describe("abort", () => {
     let server: ModelServer;
     before(async () => {
