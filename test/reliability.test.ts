@@ -352,7 +352,7 @@ describe("reliability", () => {
             schema: z.object({ query: z.string(), credentials: z.object({ password: z.string() }) }),
           },
         );
-        const chain = RunnableLambda.from(async (input: Record<string, unknown>, config) => {
+        const chain = RunnableLambda.from(async (_input: Record<string, unknown>, config) => {
           await sensitiveTool.invoke({ query: "q", credentials: { password: secrets.toolKey } }, config);
           return model.invoke(`hello ${secrets.masked}`, config);
         }).withConfig({ runName: "secret-chain" });

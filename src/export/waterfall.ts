@@ -28,7 +28,7 @@ function formatDuration(ms: number): string {
   return ms < 10_000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-function fit(text: string, width: number): string {
+function fitWidth(text: string, width: number): string {
   return text.length <= width ? text.padEnd(width) : `${text.slice(0, width - 1)}…`;
 }
 
@@ -107,7 +107,7 @@ export function formatWaterfall(spans: ReadableSpan[], color = false): string {
   const lines = [dim(`trace ${first.spanContext().traceId} · ${first.name} · ${formatDuration(total)}`)];
   const walk = (span: ReadableSpan, prefix: string, guide: string) => {
     const failed = span.status.code === STATUS_ERROR;
-    const label = fit(`${prefix}${failed ? "✗ " : ""}${span.name}`, NAME_WIDTH);
+    const label = fitWidth(`${prefix}${failed ? "✗ " : ""}${span.name}`, NAME_WIDTH);
     const duration = formatDuration(hrTimeToMilliseconds(span.duration)).padStart(10);
     const detail = details(span);
     const line = `${label} ${duration}${detail ? `  ${detail}` : ""}`;
