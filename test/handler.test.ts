@@ -9,6 +9,7 @@ import { FakeLLM } from "@langchain/core/utils/testing";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { expect } from "chai";
 import { z } from "zod";
+import { MAX_ERROR_CHARS } from "../src/genai/errors.js";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
 import { KeywordRetriever, ScriptedChatModel } from "./support/models.js";
 import {
@@ -236,6 +237,24 @@ describe("OpenTelemetryCallbackHandler", () => {
       },
       { name: "lookup_order", description: "Look up an order", schema: z.object({ orderId: z.string() }) },
     );
+
+    it("keep at most MAX_ERROR_CHARS of a huge message and stack on the span", async () => {
+      tracing = setupTestTracing();
+      const payload = "p".repeat(1_000_000);
+      const chain = RunnableLambda.from(async () => {
+        throw new TypeError(`bad payload: ${payload}`);
+      }).withConfig({ runName: "huge" });
+      await chain.invoke("x", { callbacks: [tracing.handler] }).catch(() => undefined);
+      const span = tracing.span("huge");
+      const limit = MAX_ERROR_CHARS + 64;
+      expect(span.status.message?.length).to.be.within(MAX_ERROR_CHARS, limit);
+      expect(span.status.message).to.match(/^bad payload: p+…\[truncated \d+ chars\]$/);
+      const exception = span.events.find((event) => event.name === "exception");
+      expect(exception?.attributes?.["exception.type"]).to.equal("TypeError");
+      expect(String(exception?.attributes?.["exception.message"]).length).to.be.at.most(limit);
+      expect(String(exception?.attributes?.["exception.stacktrace"]).length).to.be.at.most(limit);
+      expect(String(span.attributes["langfuse.observation.status_message"]).length).to.be.at.most(limit);
+    });
 
     it("stay on the run where they happened; ancestors are marked as they end", async () => {
       tracing = setupTestTracing();

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Document } from "@langchain/core/documents";
 import {
   AIMessage,
@@ -9,7 +11,7 @@ import {
 } from "@langchain/core/messages";
 import { ChatGenerationChunk } from "@langchain/core/outputs";
 import { expect } from "chai";
-import { toBoundedJson } from "../src/genai/json.js";
+import { toBoundedJson, toBoundedText } from "../src/genai/json.js";
 import { readDocuments } from "../src/langchain/documents.js";
 import { splitChatInput, toGenAIMessage } from "../src/langchain/messages.js";
 import { readRequestParams } from "../src/langchain/params.js";
@@ -452,6 +454,19 @@ describe("LangChain readers", () => {
       const parsed = JSON.parse(toBoundedJson({ flaky }).json);
       expect(parsed.flaky.keep).to.equal("yes");
       expect(["first", "[unreadable]"]).to.include(parsed.flaky.once);
+    });
+    it("keeps no reference to the original of a string it cut", () => {
+      setFlagsFromString("--expose-gc");
+      const gc = runInNewContext("gc") as () => void;
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const kept: string[] = [];
+      // 20 strings of 10 MB, each cut to 32K characters: a slice would keep all 200 MB alive.
+      for (let i = 0; i < 20; i++) kept.push(toBoundedText(`${i}`.repeat(10_000_000), 32_768).text);
+      gc();
+      const grownMb = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+      expect(kept.every((text) => text.endsWith("chars]"))).to.equal(true);
+      expect(grownMb).to.be.lessThan(60);
     });
     it("replaces data URLs by a placeholder", () => {
       const url = `data:image/jpeg;base64,${"A".repeat(4000)}`;

@@ -1,5 +1,6 @@
 import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import { ATTR_ERROR_TYPE } from "./attributes.js";
+import { cutText } from "./json.js";
 
 /** `error.type`: the exception's class name, or `_OTHER` when it has none (semconv). */
 export function errorType(error: unknown): string {
@@ -16,13 +17,24 @@ export function errorType(error: unknown): string {
   return "_OTHER";
 }
 
+/**
+ * Characters kept of an error's message and stack on a span. An error can carry a whole payload
+ * in its message; the span waiting for export must not.
+ */
+export const MAX_ERROR_CHARS = 8192;
+
+function bounded(text: string): string {
+  return text.length <= MAX_ERROR_CHARS ? text : cutText(text, MAX_ERROR_CHARS);
+}
+
+/** The error's message, at most MAX_ERROR_CHARS characters. */
 export function errorMessage(error: unknown): string {
   try {
-    if (error instanceof Error) return error.message;
-    if (typeof error === "string") return error;
+    if (error instanceof Error) return bounded(String(error.message));
+    if (typeof error === "string") return bounded(error);
     const message = (error as { message?: unknown } | null)?.message;
-    if (typeof message === "string") return message;
-    return String(error);
+    if (typeof message === "string") return bounded(message);
+    return bounded(String(error));
   } catch {
     return "unknown error";
   }
@@ -71,8 +83,14 @@ export function recordError(span: Span, error: unknown, origin: boolean): void {
   span.setAttribute(ATTR_ERROR_TYPE, type);
   if (!origin) return;
   try {
+    const stack = error instanceof Error ? error.stack : undefined;
+    // An ordinary Error goes to the SDK as it is; one too long to keep goes as a bounded copy.
     const exception =
-      error instanceof Error ? error : { name: type, message: typeof error === "string" ? error : message };
+      error instanceof Error &&
+      error.message === message &&
+      (stack === undefined || stack.length <= MAX_ERROR_CHARS)
+        ? error
+        : { name: type, message, stack: stack === undefined ? undefined : bounded(stack) };
     span.recordException(exception);
   } catch {
     span.addEvent("exception", { "exception.type": type, "exception.message": message });

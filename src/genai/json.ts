@@ -66,6 +66,14 @@ export function looksLikeSecret(text: string): boolean {
   return false;
 }
 
+/**
+ * The first `kept` characters of `text` and a note of how many were cut. A fresh string: a slice
+ * shares the original's memory in V8, and a span waiting for export would keep a huge input alive.
+ */
+export function cutText(text: string, kept: number): string {
+  return JSON.parse(JSON.stringify(`${text.slice(0, kept)}…[truncated ${text.length - kept} chars]`));
+}
+
 /** A value a caller wants rendered differently (e.g. a LangChain message as role/content), or undefined. */
 export type JsonReplacer = (value: object) => unknown;
 
@@ -110,7 +118,7 @@ class Walker {
     this.truncated = true;
     const kept = Math.max(0, this.remaining);
     this.remaining = 0;
-    return `${clean.slice(0, kept)}…[truncated ${clean.length - kept} chars]`;
+    return cutText(clean, kept);
   }
 
   walk(value: unknown, depth: number): unknown {
