@@ -64,6 +64,7 @@ describe("Langfuse dialect", () => {
             langfuseSessionId: "session-9",
             langfuseTags: ["rag"],
             tenant: "acme",
+            notes: "n".repeat(100_000),
           },
         },
       );
@@ -122,6 +123,10 @@ describe("Langfuse dialect", () => {
         key.startsWith("langfuse.observation.metadata."),
       );
       expect(metadataKeys).to.include("langfuse.observation.metadata.tenant");
+      // A long metadata string is cut like captured content.
+      const notes = String(generation?.attributes["langfuse.observation.metadata.notes"]);
+      expect(notes.length).to.be.within(32_768, 32_768 + 40);
+      expect(notes).to.match(/…\[truncated 67232 chars\]$/);
       expect(
         metadataKeys.filter((key) => /langfuse(User|Session|Tags)|ls_|versions/.test(key)),
       ).to.deep.equal([]);

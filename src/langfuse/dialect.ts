@@ -1,5 +1,12 @@
 import type { Attributes, Span } from "@opentelemetry/api";
-import { isSecretKey, looksLikeSecret, REDACTED, toBoundedJson } from "../genai/json.js";
+import {
+  cutText,
+  DEFAULT_JSON_BUDGET,
+  isSecretKey,
+  looksLikeSecret,
+  REDACTED,
+  toBoundedJson,
+} from "../genai/json.js";
 import type { TokenUsage } from "../genai/records.js";
 import type { PromptLink } from "../langchain/identity.js";
 import {
@@ -41,7 +48,10 @@ export function metadataValue(key: string, value: unknown): string | number | bo
   if (value !== undefined && value !== null && isSecretKey(key)) return REDACTED;
   switch (typeof value) {
     case "string":
-      return looksLikeSecret(value) ? REDACTED : value;
+      if (looksLikeSecret(value)) return REDACTED;
+      return value.length <= DEFAULT_JSON_BUDGET.maxChars
+        ? value
+        : cutText(value, DEFAULT_JSON_BUDGET.maxChars);
     case "boolean":
       return value;
     case "number":
