@@ -311,7 +311,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (run === undefined) return;
       if (run.graphNode && AGENT_NODES.has(run.name) && parentRun?.kind === "workflow")
         this.promoteToAgent(parentRun);
-      if (this.config.langfuse) {
+      // Chain input and output are Langfuse's (no GenAI attribute holds them); the thunk is made
+      // only when it will run.
+      if (this.config.langfuse && this.capture.enabled) {
         this.capture.setJson(
           run.span,
           LANGFUSE_OBSERVATION_INPUT,
@@ -329,7 +331,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
-      if (this.config.langfuse) {
+      if (this.config.langfuse && this.capture.enabled) {
         this.capture.setJson(
           run.span,
           LANGFUSE_OBSERVATION_OUTPUT,
@@ -373,7 +375,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         metadata,
         tags,
       });
-      if (run === undefined) return;
+      if (run === undefined || !this.capture.enabled) return;
       this.capture.setJson(
         run.span,
         ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
@@ -391,13 +393,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
       const result = readToolResult(output);
-      this.capture.setJson(
-        run.span,
-        ATTR_GEN_AI_TOOL_CALL_RESULT,
-        () => result.content,
-        renderLangChainValue,
-        this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
-      );
+      if (this.capture.enabled)
+        this.capture.setJson(
+          run.span,
+          ATTR_GEN_AI_TOOL_CALL_RESULT,
+          () => result.content,
+          renderLangChainValue,
+          this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
+        );
       // A ToolMessage with status "error" is a failure the tool reported instead of throwing.
       if (result.failed)
         this.markFailed(run, { name: "ToolError", message: describeFailure(result.content) }, true);
@@ -445,13 +448,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
-      this.capture.setJson(
-        run.span,
-        ATTR_GEN_AI_RETRIEVAL_DOCUMENTS,
-        () => readDocuments(documents),
-        undefined,
-        this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
-      );
+      if (this.capture.enabled)
+        this.capture.setJson(
+          run.span,
+          ATTR_GEN_AI_RETRIEVAL_DOCUMENTS,
+          () => readDocuments(documents),
+          undefined,
+          this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
+        );
       run.span.end();
     } catch (error) {
       this.reportFailure("handleRetrieverEnd", error);
