@@ -11,6 +11,7 @@ import {
 } from "@langchain/core/messages";
 import { ChatGenerationChunk } from "@langchain/core/outputs";
 import { expect } from "chai";
+import fc from "fast-check";
 import { toBoundedJson, toBoundedText } from "../src/genai/json.js";
 import { readDocuments } from "../src/langchain/documents.js";
 import { splitChatInput, toGenAIMessage } from "../src/langchain/messages.js";
@@ -439,6 +440,21 @@ describe("LangChain readers", () => {
       const tricky = JSON.parse('{"__proto__": {"x": 1}, "api_key": "sk-not-really-a-key"}');
       expect(JSON.parse(toBoundedJson(tricky).json)).to.deep.equal(
         JSON.parse('{"__proto__": {"x": 1}, "api_key": "[redacted]"}'),
+      );
+    });
+    it("writes any plain JSON value exactly as JSON.stringify does (property)", () => {
+      fc.assert(
+        fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+          const native = JSON.stringify(value);
+          // Keys and strings that look like credentials are redacted on purpose: not plain here.
+          fc.pre(!/key|secret|pass|auth|cred|token|bearer|header|cookie|sk-|basic |data:/i.test(native));
+          expect(toBoundedJson(value).json).to.equal(native);
+          // A BigInt beside it makes the walker copy the container: the rest must survive the copy.
+          expect(toBoundedJson([value, { first: value, big: 10n, last: value }]).json).to.equal(
+            JSON.stringify([value, { first: value, big: "10", last: value }]),
+          );
+        }),
+        { numRuns: 500 },
       );
     });
     it("stays valid when a getter answers once and throws the second time", () => {
