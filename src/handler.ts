@@ -311,9 +311,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (run === undefined) return;
       if (run.graphNode && AGENT_NODES.has(run.name) && parentRun?.kind === "workflow")
         this.promoteToAgent(parentRun);
-      // Chain input and output are Langfuse's (no GenAI attribute holds them); the thunk is made
-      // only when it will run.
-      if (this.config.langfuse && this.capture.enabled) {
+      if (this.config.langfuse) {
         this.capture.setJson(
           run.span,
           LANGFUSE_OBSERVATION_INPUT,
@@ -331,7 +329,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
-      if (this.config.langfuse && this.capture.enabled) {
+      if (this.config.langfuse) {
         this.capture.setJson(
           run.span,
           LANGFUSE_OBSERVATION_OUTPUT,
@@ -375,7 +373,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         metadata,
         tags,
       });
-      if (run === undefined || !this.capture.enabled) return;
+      if (run === undefined) return;
       this.capture.setJson(
         run.span,
         ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
@@ -393,14 +391,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
       const result = readToolResult(output);
-      if (this.capture.enabled)
-        this.capture.setJson(
-          run.span,
-          ATTR_GEN_AI_TOOL_CALL_RESULT,
-          () => result.content,
-          renderLangChainValue,
-          this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
-        );
+      this.capture.setJson(
+        run.span,
+        ATTR_GEN_AI_TOOL_CALL_RESULT,
+        () => result.content,
+        renderLangChainValue,
+        this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
+      );
       // A ToolMessage with status "error" is a failure the tool reported instead of throwing.
       if (result.failed)
         this.markFailed(run, { name: "ToolError", message: describeFailure(result.content) }, true);
@@ -448,14 +445,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
-      if (this.capture.enabled)
-        this.capture.setJson(
-          run.span,
-          ATTR_GEN_AI_RETRIEVAL_DOCUMENTS,
-          () => readDocuments(documents),
-          undefined,
-          this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
-        );
+      this.capture.setJson(
+        run.span,
+        ATTR_GEN_AI_RETRIEVAL_DOCUMENTS,
+        () => readDocuments(documents),
+        undefined,
+        this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
+      );
       run.span.end();
     } catch (error) {
       this.reportFailure("handleRetrieverEnd", error);
