@@ -683,23 +683,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (scope.identity !== undefined) span.setAttributes(scope.identity);
     span.setAttribute(ATTR_LANGCHAIN_RUN_ID, runId);
     if (this.config.langfuse) span.setAttribute(LANGFUSE_OBSERVATION_TYPE, OBSERVATION_TYPES[start.runKind]);
+    const later: Attributes = start.extra ?? {};
+    if (start.runKind === "chain") later[ATTR_GEN_AI_WORKFLOW_NAME] = scope.workflowName ?? start.name;
+    if (scope.attributes !== undefined) Object.assign(later, scope.attributes);
+    if (this.config.langfuse) Object.assign(later, this.langfuseRunAttributes(start));
+    if (this.config.attributes !== undefined) Object.assign(later, this.config.attributes);
     const isModel = start.runKind === "model";
-    let later: Attributes | undefined;
-    if (isModel) {
-      later = start.extra ?? {};
-      if (scope.attributes !== undefined) Object.assign(later, scope.attributes);
-      if (this.config.langfuse) Object.assign(later, this.langfuseRunAttributes(start));
-      if (this.config.attributes !== undefined) Object.assign(later, this.config.attributes);
-    } else {
-      if (start.runKind === "chain")
-        span.setAttribute(ATTR_GEN_AI_WORKFLOW_NAME, scope.workflowName ?? start.name);
-      if (scope.attributes !== undefined) span.setAttributes(scope.attributes);
-      if (this.config.langfuse) {
-        const langfuse = this.langfuseRunAttributes(start);
-        if (langfuse !== undefined) span.setAttributes(langfuse);
-      }
-      if (this.config.attributes !== undefined) span.setAttributes(this.config.attributes);
-    }
+    if (!isModel) span.setAttributes(later);
     const graph = start.graph;
     const run = newRunState({
       span,
@@ -712,7 +702,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       graphNode: graph?.graphNode ?? false,
       agentName: graph?.agentName,
       threadId: graph?.threadId,
-      deferred: later !== undefined ? { attributes: later, capture: undefined } : undefined,
+      deferred: isModel ? { attributes: later, capture: undefined } : undefined,
     });
     this.runs.open(runId, run);
     return run;
