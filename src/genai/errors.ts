@@ -1,6 +1,6 @@
 import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import { ATTR_ERROR_TYPE } from "./attributes.js";
-import { cutText } from "./json.js";
+import { boundText } from "./json.js";
 
 /** `error.type`: the exception's class name, or `_OTHER` when it has none (semconv). */
 export function errorType(error: unknown): string {
@@ -24,7 +24,7 @@ export function errorType(error: unknown): string {
 export const MAX_ERROR_CHARS = 8192;
 
 function bounded(text: string): string {
-  return text.length <= MAX_ERROR_CHARS ? text : cutText(text, MAX_ERROR_CHARS);
+  return boundText(text, MAX_ERROR_CHARS);
 }
 
 /** The error's message, at most MAX_ERROR_CHARS characters. */

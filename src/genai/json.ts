@@ -74,6 +74,11 @@ export function cutText(text: string, kept: number): string {
   return JSON.parse(JSON.stringify(`${text.slice(0, kept)}…[truncated ${text.length - kept} chars]`));
 }
 
+/** `text` itself when it has at most `max` characters, else its first `max` and the cut note. */
+export function boundText(text: string, max: number): string {
+  return text.length <= max ? text : cutText(text, max);
+}
+
 /** A value a caller wants rendered differently (e.g. a LangChain message as role/content), or undefined. */
 export type JsonReplacer = (value: object) => unknown;
 
@@ -249,17 +254,13 @@ class Walker {
       if (out !== undefined) {
         if (walked !== undefined) setKey(out, key, walked);
       } else if (walked !== item) {
-        out = {};
-        for (let i = 0; i < kept; i++) copyKey(out, source, keys[i] as string);
+        out = copyOfFirst(source, keys, kept);
         if (walked !== undefined) setKey(out, key, walked);
       }
     }
     if (kept < keys.length) {
       this.truncated = true;
-      if (out === undefined) {
-        out = {};
-        for (let i = 0; i < kept; i++) copyKey(out, source, keys[i] as string);
-      }
+      out ??= copyOfFirst(source, keys, kept);
       out["…"] = `${keys.length - kept} more keys`;
     }
     return out ?? object;
@@ -275,10 +276,19 @@ function setKey(out: Record<string, unknown>, key: string, value: unknown): void
   else out[key] = value;
 }
 
-/** Copies a property already walked and found unchanged (so neither a function nor unreadable). */
-function copyKey(out: Record<string, unknown>, source: Record<string, unknown>, key: string): void {
-  const value = source[key];
-  if (value !== undefined && typeof value !== "function") setKey(out, key, value);
+/** A copy of the first `count` properties, already walked and found unchanged (so readable). */
+function copyOfFirst(
+  source: Record<string, unknown>,
+  keys: string[],
+  count: number,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) {
+    const key = keys[i] as string;
+    const value = source[key];
+    if (value !== undefined && typeof value !== "function") setKey(out, key, value);
+  }
+  return out;
 }
 
 export const DEFAULT_JSON_BUDGET: JsonBudget = { maxChars: 32_768, maxDepth: 20, maxItems: 1000 };

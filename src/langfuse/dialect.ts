@@ -1,6 +1,6 @@
 import type { Attributes, Span } from "@opentelemetry/api";
 import {
-  cutText,
+  boundText,
   DEFAULT_JSON_BUDGET,
   isSecretKey,
   looksLikeSecret,
@@ -49,9 +49,7 @@ export function metadataValue(key: string, value: unknown): string | number | bo
   switch (typeof value) {
     case "string":
       if (looksLikeSecret(value)) return REDACTED;
-      return value.length <= DEFAULT_JSON_BUDGET.maxChars
-        ? value
-        : cutText(value, DEFAULT_JSON_BUDGET.maxChars);
+      return boundText(value, DEFAULT_JSON_BUDGET.maxChars);
     case "boolean":
       return value;
     case "number":
