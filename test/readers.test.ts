@@ -433,10 +433,10 @@ describe("LangChain readers", () => {
       expect(parsed.list).to.have.length(1001);
       expect(parsed.list[1000]).to.equal("…[4000 more items]");
     });
-    it("leaves plain values as they are and copies only what it must change", () => {
+    it("writes plain values as they are, and a key named __proto__ as data", () => {
       const plain = { question: "q", k: 3, tags: ["a", "b"], nested: { ok: true, none: null } };
       expect(JSON.parse(toBoundedJson(plain).json)).to.deep.equal(plain);
-      // A key named __proto__ is data, not a prototype, in the copy made to redact its sibling.
+      // A key named __proto__ is data, not a prototype, also beside a value that is redacted.
       const tricky = JSON.parse('{"__proto__": {"x": 1}, "api_key": "sk-not-really-a-key"}');
       expect(JSON.parse(toBoundedJson(tricky).json)).to.deep.equal(
         JSON.parse('{"__proto__": {"x": 1}, "api_key": "[redacted]"}'),
@@ -449,12 +449,26 @@ describe("LangChain readers", () => {
           // Keys and strings that look like credentials are redacted on purpose: not plain here.
           fc.pre(!/key|secret|pass|auth|cred|token|bearer|header|cookie|sk-|basic |data:/i.test(native));
           expect(toBoundedJson(value).json).to.equal(native);
-          // A BigInt beside it makes the walker copy the container: the rest must survive the copy.
+          // A BigInt beside it is written as text: the rest of the container must be unaffected.
           expect(toBoundedJson([value, { first: value, big: 10n, last: value }]).json).to.equal(
             JSON.stringify([value, { first: value, big: "10", last: value }]),
           );
         }),
         { numRuns: 500 },
+      );
+    });
+    it("writes any string exactly as JSON.stringify does: quotes, controls, newlines, lone surrogates (property)", () => {
+      const unit = fc.oneof(
+        fc.constantFrom("a", " ", "\n", "\r", "\t", '"', "\\", "\u0000", "\u001f", "\u007f", "\u2028"),
+        fc.constantFrom("é", "😀", "\ud800", "\udfff", "…"),
+      );
+      fc.assert(
+        fc.property(fc.string({ unit, maxLength: 40 }), (text) => {
+          fc.pre(!/sk-|bearer |basic |^data:/i.test(text));
+          expect(toBoundedJson(text).json).to.equal(JSON.stringify(text));
+          expect(toBoundedJson({ [text]: [text] }).json).to.equal(JSON.stringify({ [text]: [text] }));
+        }),
+        { numRuns: 1000 },
       );
     });
     it("stays valid when a getter answers once and throws the second time", () => {

@@ -88,34 +88,70 @@ export type JsonReplacer = (value: object) => unknown;
  */
 const MAX_NODES_PER_ITEM_LIMIT = 10;
 
+/** Characters a JSON string cannot hold as they are: quotes, backslashes, controls, surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes exactly these control characters.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** The same, newlines aside: multi-line text with nothing else to escape is the common case. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes exactly these control characters.
+const NEEDS_ESCAPE_BUT_NEWLINE = /["\\\u0000-\u0009\u000b-\u001f\ud800-\udfff]/;
+
 /**
- * Prepares a value for `JSON.stringify`: strings within the budget, masked, free of credentials
- * and inline media; no cycles, BigInt, functions in arrays, non-finite numbers or `toJSON` left to
- * run; LangChain values rendered. Copy on write: a subtree that needs none of this is returned as
- * is, so the common small, plain value is only read, never rebuilt, and native `JSON.stringify`
- * (with no replacer, its fast path) does the writing.
+ * `text` as a JSON string literal, exactly as `JSON.stringify` writes it. Most captured text needs
+ * no escaping but of its newlines: it is quoted without `JSON.stringify`'s slower per-character pass.
  */
-class Walker {
+function quote(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
+  if (!NEEDS_ESCAPE_BUT_NEWLINE.test(text)) return `"${text.replaceAll("\n", "\\n")}"`;
+  return JSON.stringify(text);
+}
+
+/** An object key as JSON writes it (quoted, with the colon), and whether its value is a credential. */
+interface KeyInfo {
+  prefix: string;
+  secret: boolean;
+}
+
+/** Keys repeat across values (role, content, type…): each is quoted and checked once. Bounded. */
+const KEY_INFO = new Map<string, KeyInfo>();
+const MAX_KEY_INFO = 4096;
+
+function keyInfo(key: string): KeyInfo {
+  let info = KEY_INFO.get(key);
+  if (info === undefined) {
+    info = { prefix: `${quote(key)}:`, secret: isSecretKey(key) };
+    if (KEY_INFO.size >= MAX_KEY_INFO) KEY_INFO.clear();
+    KEY_INFO.set(key, info);
+  }
+  return info;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Writes a value as JSON in one pass: strings within the budget, masked, free of credentials and
+ * inline media; no cycles, BigInt, functions in arrays, non-finite numbers or `toJSON` surprises;
+ * LangChain values rendered. Every property is read once, so a getter that answers differently the
+ * second time cannot make the text invalid, and nothing of the original is copied before writing.
+ */
+class JsonWriter {
   truncated = false;
   private remaining: number;
   private nodes: number;
-  /** The containers being walked, outermost first: a value met again among them is a cycle. */
+  /** The containers being written, outermost first: a value met again among them is a cycle. */
   private readonly ancestors: object[] = [];
 
   constructor(
     private readonly budget: JsonBudget,
     private readonly mask: ((text: string) => string) | undefined,
     private readonly replace: JsonReplacer | undefined,
-    /** Rebuild every container, trusting nothing of the original to serialize the same way twice. */
-    private readonly copyAll = false,
   ) {
     this.remaining = budget.maxChars;
     this.nodes = budget.maxItems * MAX_NODES_PER_ITEM_LIMIT;
   }
 
+  /** A captured string after the content rules: credentials, media, mask, then the budget. */
   text(value: string): string {
-    if (looksLikeSecret(value)) return REDACTED;
-    const clean = this.mask === undefined ? redactDataUrl(value) : applyMask(this.mask, redactDataUrl(value));
+    const clean = cleanText(value, this.mask);
     if (clean.length <= this.remaining) {
       this.remaining -= clean.length;
       return clean;
@@ -126,149 +162,147 @@ class Walker {
     return cutText(clean, kept);
   }
 
-  walk(value: unknown, depth: number): unknown {
+  /** The JSON of `value`; undefined where JSON leaves a value out (undefined). */
+  write(value: unknown, depth: number): string | undefined {
     switch (typeof value) {
       case "string":
-        return this.text(value);
+        return quote(this.text(value));
       case "number":
         // JSON has no NaN or Infinity; keep them readable instead of turning them into null.
-        return Number.isFinite(value) ? value : String(value);
+        return Number.isFinite(value) ? String(value) : `"${String(value)}"`;
       case "boolean":
+        return value ? "true" : "false";
       case "undefined":
-        return value;
+        return undefined;
       case "bigint":
       case "symbol":
-        return value.toString();
+        return quote(value.toString());
       case "function":
-        return `[function ${value.name || "anonymous"}]`;
+        return quote(`[function ${value.name || "anonymous"}]`);
     }
-    if (value === null) return null;
+    if (value === null) return "null";
     const object = value as object;
     if (depth >= this.budget.maxDepth) {
       this.truncated = true;
-      return "[depth limit]";
+      return '"[depth limit]"';
     }
-    if (this.ancestors.includes(object)) return "[circular]";
-    if (ArrayBuffer.isView(object))
-      return `[${object.constructor?.name ?? "binary"} ${object.byteLength} bytes]`;
-    if (object instanceof ArrayBuffer) return `[ArrayBuffer ${object.byteLength} bytes]`;
-    if (object instanceof Date) return Number.isNaN(object.getTime()) ? "Invalid Date" : object.toISOString();
-    if (object instanceof Error) return { name: this.text(object.name), message: this.text(object.message) };
+    if (this.ancestors.includes(object)) return '"[circular]"';
     this.ancestors.push(object);
     try {
       return this.container(object, depth);
     } catch {
       // A proxy or accessor that throws where a plain object cannot.
-      return "[unreadable]";
+      return '"[unreadable]"';
     } finally {
       this.ancestors.pop();
     }
   }
 
-  private container(object: object, depth: number): unknown {
+  private container(object: object, depth: number): string | undefined {
     if (Array.isArray(object)) return this.list(object, depth);
     const candidate = object as { lc?: unknown; type?: unknown; data?: unknown; toJSON?: unknown };
+    const lc = candidate.lc;
+    const type = candidate.type;
     // LangChain's serialized secret: {lc: 1, type: "secret", id: ["OPENAI_API_KEY"]}.
-    if (candidate.type === "secret" && candidate.lc === 1) return REDACTED;
+    if (type === "secret" && lc === 1) return `"${REDACTED}"`;
     // A Buffer that went through its own toJSON: {type: "Buffer", data: [...]}.
-    if (candidate.type === "Buffer" && Array.isArray(candidate.data))
-      return `[Buffer ${candidate.data.length} bytes]`;
-    // A plain object literal is never a LangChain class; its serialized form (lc: 1) may be.
-    if (
-      this.replace !== undefined &&
-      (Object.getPrototypeOf(object) !== Object.prototype || candidate.lc === 1)
-    ) {
-      const replaced = this.replace(object);
-      if (replaced !== undefined && replaced !== object) return this.walk(replaced, depth);
+    if (type === "Buffer" && Array.isArray(candidate.data))
+      return `"[Buffer ${candidate.data.length} bytes]"`;
+    // A plain object literal is never a LangChain class (nor a Date, Map, Buffer…); its
+    // serialized form (lc: 1) may be.
+    const plain = Object.getPrototypeOf(object) === Object.prototype;
+    if (!plain) {
+      const special = this.special(object, depth);
+      if (special !== undefined) return special;
     }
-    if (object instanceof Set) return this.list([...object], depth);
-    if (object instanceof Map) {
-      const entries: Record<string, unknown> = {};
-      for (const [key, item] of object) setKey(entries, String(key), item);
-      return this.record(entries, depth);
+    if (this.replace !== undefined && (!plain || lc === 1)) {
+      const replaced = this.replace(object);
+      if (replaced !== undefined && replaced !== object) return this.write(replaced, depth);
+    }
+    if (!plain) {
+      if (object instanceof Set) return this.list([...object], depth);
+      if (object instanceof Map) {
+        const entries: Record<string, unknown> = {};
+        for (const [key, item] of object) setKey(entries, String(key), item);
+        return this.record(entries, depth);
+      }
     }
     if (typeof candidate.toJSON === "function") {
       try {
         const replaced = candidate.toJSON();
-        if (replaced !== object) return this.walk(replaced, depth);
+        if (replaced !== object) return this.write(replaced, depth);
       } catch {
         // A throwing toJSON falls back to the object's own properties.
       }
-      // JSON.stringify would call toJSON again: the object's properties go into a copy.
-      return this.record(object, depth, true);
     }
     return this.record(object, depth);
   }
 
-  private list(items: unknown[], depth: number): unknown[] {
+  /** Binary data, dates and errors: a short text or a small record; undefined for other objects. */
+  private special(object: object, depth: number): string | undefined {
+    if (ArrayBuffer.isView(object))
+      return quote(`[${object.constructor?.name ?? "binary"} ${object.byteLength} bytes]`);
+    if (object instanceof ArrayBuffer) return `"[ArrayBuffer ${object.byteLength} bytes]"`;
+    if (object instanceof Date)
+      return Number.isNaN(object.getTime()) ? '"Invalid Date"' : `"${object.toISOString()}"`;
+    if (object instanceof Error)
+      return this.record({ name: String(object.name), message: String(object.message) }, depth);
+    return undefined;
+  }
+
+  private list(items: unknown[], depth: number): string {
     const limit = Math.min(items.length, this.budget.maxItems);
-    let out: unknown[] | undefined = this.copyAll ? [] : undefined;
+    let out = "[";
     let kept = 0;
     for (; kept < limit; kept++) {
       if ((this.remaining <= 0 || this.nodes <= 0) && kept > 0) break;
       this.nodes--;
-      const item = items[kept];
       // JSON turns undefined array items into null; say so explicitly.
-      const walked = this.walk(item, depth + 1) ?? null;
-      if (out !== undefined) out.push(walked);
-      else if (walked !== item) {
-        out = items.slice(0, kept);
-        out.push(walked);
-      }
+      const item = this.write(items[kept], depth + 1) ?? "null";
+      out += kept === 0 ? item : `,${item}`;
     }
     if (kept < items.length) {
       this.truncated = true;
-      out ??= items.slice(0, kept);
-      out.push(`…[${items.length - kept} more items]`);
+      out += `${kept === 0 ? "" : ","}${quote(`…[${items.length - kept} more items]`)}`;
     }
-    return out ?? items;
+    return `${out}]`;
   }
 
-  /** An object's own enumerable properties, as JSON.stringify reads them; copied only when one changes. */
-  private record(object: object, depth: number, copy = this.copyAll): unknown {
-    let keys: string[];
-    try {
-      keys = Object.keys(object);
-    } catch {
-      return "[unreadable]";
-    }
+  /** An object's own enumerable properties, as JSON.stringify reads them. */
+  private record(object: object, depth: number): string {
     const source = object as Record<string, unknown>;
-    const limit = Math.min(keys.length, this.budget.maxItems);
-    let out: Record<string, unknown> | undefined = copy ? {} : undefined;
-    let kept = 0;
-    for (; kept < limit; kept++) {
-      if (this.nodes <= 0 && kept > 0) break;
+    const limit = this.budget.maxItems;
+    let out = "{";
+    let visited = 0;
+    for (const key in source) {
+      if (!hasOwn.call(source, key)) continue;
+      if (visited >= limit || (this.nodes <= 0 && visited > 0)) {
+        this.truncated = true;
+        const more = Object.keys(source).length - visited;
+        return `${out}${out === "{" ? "" : ","}"…":${quote(`${more} more keys`)}}`;
+      }
+      visited++;
       this.nodes--;
-      const key = keys[kept] as string;
-      let item: unknown = UNREADABLE;
-      let walked: unknown = "[unreadable]";
+      const info = keyInfo(key);
+      let item: string | undefined;
       try {
-        item = source[key];
+        const raw = source[key];
         // Methods are not data: JSON drops them from objects, and so do we.
-        if (typeof item === "function") walked = item = undefined;
-        else if (item !== undefined && item !== null && item !== "" && isSecretKey(key)) walked = REDACTED;
-        else walked = this.walk(item, depth + 1);
+        if (typeof raw === "function") continue;
+        item =
+          raw !== undefined && raw !== null && raw !== "" && info.secret
+            ? `"${REDACTED}"`
+            : this.write(raw, depth + 1);
       } catch {
         // A throwing getter: the placeholder stands in for its value.
+        item = '"[unreadable]"';
       }
-      if (out !== undefined) {
-        if (walked !== undefined) setKey(out, key, walked);
-      } else if (walked !== item) {
-        out = copyOfFirst(source, keys, kept);
-        if (walked !== undefined) setKey(out, key, walked);
-      }
+      if (item === undefined) continue;
+      out += out === "{" ? info.prefix + item : `,${info.prefix}${item}`;
     }
-    if (kept < keys.length) {
-      this.truncated = true;
-      out ??= copyOfFirst(source, keys, kept);
-      out["…"] = `${keys.length - kept} more keys`;
-    }
-    return out ?? object;
+    return `${out}}`;
   }
 }
-
-/** Stands for a property whose getter threw: unequal to any value it could be replaced by. */
-const UNREADABLE = Symbol("unreadable");
 
 /** `out[key] = value`, also for a key named `__proto__`. */
 function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
@@ -276,19 +310,11 @@ function setKey(out: Record<string, unknown>, key: string, value: unknown): void
   else out[key] = value;
 }
 
-/** A copy of the first `count` properties, already walked and found unchanged (so readable). */
-function copyOfFirst(
-  source: Record<string, unknown>,
-  keys: string[],
-  count: number,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < count; i++) {
-    const key = keys[i] as string;
-    const value = source[key];
-    if (value !== undefined && typeof value !== "function") setKey(out, key, value);
-  }
-  return out;
+/** A captured string after the rules that do not depend on the budget: credentials, media, mask. */
+function cleanText(value: string, mask: ((text: string) => string) | undefined): string {
+  if (looksLikeSecret(value)) return REDACTED;
+  const text = redactDataUrl(value);
+  return mask === undefined ? text : applyMask(mask, text);
 }
 
 export const DEFAULT_JSON_BUDGET: JsonBudget = { maxChars: 32_768, maxDepth: 20, maxItems: 1000 };
@@ -315,18 +341,17 @@ export function toBoundedJson(
   mask?: (text: string) => string,
   replace?: JsonReplacer,
 ): BoundedJson {
-  for (const copyAll of [false, true]) {
-    try {
-      const walker = new Walker(budget, mask, replace, copyAll);
-      const prepared = walker.walk(value, 0);
-      // Only a value whose accessors answer differently the second time can make this throw.
-      return { json: JSON.stringify(prepared) ?? "null", truncated: walker.truncated };
-    } catch {
-      // Walk again, this time copying everything, so stringify reads only what the walk read.
-    }
+  try {
+    const writer = new JsonWriter(budget, mask, replace);
+    const json = writer.write(value, 0) ?? "null";
+    // The text is a rope of the pieces written; reading a character flattens it in V8, so a span
+    // waiting for export keeps one string rather than every piece.
+    json.charCodeAt(0);
+    return { json, truncated: writer.truncated };
+  } catch {
+    // Only a broken runtime gets here (e.g. a stack overflow in a user's toJSON or mask).
+    return { json: '"[unserializable]"', truncated: true };
   }
-  // Only a broken runtime gets here (e.g. a Proxy whose every trap throws).
-  return { json: '"[unserializable]"', truncated: true };
 }
 
 /** Masks and cuts a plain string to the budget; never throws. */
@@ -335,7 +360,7 @@ export function toBoundedText(
   maxChars: number,
   mask?: (text: string) => string,
 ): { text: string; truncated: boolean } {
-  const walker = new Walker({ ...DEFAULT_JSON_BUDGET, maxChars }, mask, undefined);
-  const text = walker.text(value);
-  return { text, truncated: walker.truncated };
+  const clean = cleanText(value, mask);
+  if (clean.length <= maxChars) return { text: clean, truncated: false };
+  return { text: cutText(clean, maxChars), truncated: true };
 }
