@@ -64,6 +64,7 @@ import {
   isGraphPlumbing,
   isGraphRun,
   isResumeCommand,
+  isSequenceRun,
   readGraphNode,
   threadIdOf,
 } from "./langchain/graph.js";
@@ -124,6 +125,8 @@ interface SpanStart {
   links?: Link[];
   /** LangGraph facts about the run, kept on its state. */
   graph?: { graphNode?: boolean; agentName: string | undefined; threadId?: string };
+  /** A RunnableSequence (see RunState.passesValues). */
+  passesValues?: boolean;
 }
 
 const OBSERVATION_TYPES: Record<RunKind, ObservationType> = {
@@ -291,6 +294,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     runType?: string,
     runName?: string,
+    extra?: Record<string, unknown>,
   ): void {
     try {
       const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
@@ -311,13 +315,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (run === undefined) return;
       if (run.graphNode && AGENT_NODES.has(run.name) && parentRun?.kind === "workflow")
         this.promoteToAgent(parentRun);
-      if (this.config.langfuse) {
-        this.capture.setJson(
+      // A streamed run starts with a placeholder input; LangChain reports the real one at its end.
+      if (field(extra, "lc_defers_inputs") === true) run.inputDeferred = true;
+      else if (this.config.langfuse && this.capture.enabled) {
+        // A sequence hands its input to its first step, and each step's output to the next.
+        const captured = this.capture.setReusableJson(
           run.span,
           LANGFUSE_OBSERVATION_INPUT,
-          () => unwrapChainValues(inputs, "input"),
+          unwrapChainValues(inputs, "input"),
           renderLangChainValue,
+          parentRun?.passesValues === true ? parentRun.handoff : undefined,
         );
+        if (run.passesValues) run.handoff = captured;
       }
       this.linkPrompt(run, parentRunId, metadata);
     } catch (error) {
@@ -325,17 +334,28 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  override handleChainEnd(outputs: ChainValues, runId: string): void {
+  override handleChainEnd(
+    outputs: ChainValues,
+    runId: string,
+    _parentRunId?: string,
+    _tags?: string[],
+    kwargs?: { inputs?: Record<string, unknown> },
+  ): void {
     try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
-      if (this.config.langfuse) {
-        this.capture.setJson(
+      this.captureDeferredInput(run, kwargs);
+      if (this.config.langfuse && this.capture.enabled) {
+        // A sequence's output is its last step's.
+        const captured = this.capture.setReusableJson(
           run.span,
           LANGFUSE_OBSERVATION_OUTPUT,
-          () => unwrapChainValues(outputs, "output"),
+          unwrapChainValues(outputs, "output"),
           renderLangChainValue,
+          run.passesValues ? run.handoff : undefined,
         );
+        const parent = run.parent;
+        if (parent?.passesValues === true) parent.handoff = captured;
       }
       run.span.end();
     } catch (error) {
@@ -343,8 +363,26 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  override handleChainError(error: unknown, runId: string): void {
-    this.endWithError("handleChainError", runId, error);
+  override handleChainError(
+    error: unknown,
+    runId: string,
+    _parentRunId?: string,
+    _tags?: string[],
+    kwargs?: { inputs?: Record<string, unknown> },
+  ): void {
+    this.endWithError("handleChainError", runId, error, kwargs);
+  }
+
+  /** A streamed chain's input, which LangChain reports only once the stream has been read. */
+  private captureDeferredInput(run: RunState, kwargs: { inputs?: unknown } | undefined): void {
+    if (!run.inputDeferred || !this.config.langfuse) return;
+    this.capture.setReusableJson(
+      run.span,
+      LANGFUSE_OBSERVATION_INPUT,
+      unwrapChainValues(field(kwargs, "inputs"), "input"),
+      renderLangChainValue,
+      undefined,
+    );
   }
 
   // ── Tools ──────────────────────────────────────────────────────────────────────────────────
@@ -570,6 +608,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       metadata,
       tags,
     };
+    start.passesValues = isSequenceRun(chain);
     const agentName = agentNameOf(metadata);
     if (isGraphRun(chain)) {
       const threadId = threadIdOf(metadata);
@@ -702,6 +741,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       graphNode: graph?.graphNode ?? false,
       agentName: graph?.agentName,
       threadId: graph?.threadId,
+      passesValues: start.passesValues === true,
       deferred: isModel ? { attributes: later, capture: undefined } : undefined,
     });
     this.runs.open(runId, run);
@@ -769,10 +809,16 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     return this.config.langfuse ? attribute : undefined;
   }
 
-  private endWithError(callback: string, runId: string, error: unknown): void {
+  private endWithError(
+    callback: string,
+    runId: string,
+    error: unknown,
+    kwargs?: { inputs?: Record<string, unknown> },
+  ): void {
     try {
       const run = this.closeVisible(runId);
       if (run === undefined) return;
+      this.captureDeferredInput(run, kwargs);
       if (isGraphBubbleUp(error)) this.markInterrupted(run, error);
       else if (isCancellation(error)) this.markCancelled(run, error);
       else this.markFailed(run, error, this.firstSighting(error));

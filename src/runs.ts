@@ -1,4 +1,5 @@
 import { type Attributes, type Context, type Span, trace } from "@opentelemetry/api";
+import type { CapturedValue } from "./genai/capture.js";
 
 /** The span kinds of LangChain runs this registry tracks. */
 export type RunKind = "model" | "tool" | "retriever" | "chain" | "agent" | "workflow";
@@ -35,6 +36,15 @@ export interface RunState {
   readonly agentName: string | undefined;
   /** LangGraph's thread id, on graph runs of checkpointed graphs. */
   readonly threadId: string | undefined;
+  /**
+   * A RunnableSequence: each step receives the previous step's output by reference, with only
+   * LangChain's code in between, so a value captured at one step is the value the next receives.
+   */
+  readonly passesValues: boolean;
+  /** The value last handed along this sequence, as captured: reused when the next step receives it. */
+  handoff: CapturedValue | undefined;
+  /** A streamed chain: its input is known only at its end (LangChain's `lc_defers_inputs`). */
+  inputDeferred: boolean;
   /** `performance.now()` at start: the orphan sweep's clock and the time to first chunk's origin. */
   readonly startedAt: number;
   /** `performance.now()` when a model run's first streamed chunk arrived. */
@@ -60,6 +70,7 @@ export interface RunStart {
   graphNode: boolean;
   agentName: string | undefined;
   threadId: string | undefined;
+  passesValues: boolean;
   deferred: RunState["deferred"];
 }
 
@@ -80,6 +91,9 @@ export function newRunState(start: RunStart): RunState {
     graphNode: start.graphNode,
     agentName: start.agentName,
     threadId: start.threadId,
+    passesValues: start.passesValues,
+    handoff: undefined,
+    inputDeferred: false,
     startedAt: performance.now(),
     firstChunkAt: undefined,
     promptLink: undefined,
@@ -148,6 +162,7 @@ export class RunRegistry {
         graphNode: false,
         agentName: visible.agentName,
         threadId: visible.threadId,
+        passesValues: false,
         deferred: undefined,
       }),
     );

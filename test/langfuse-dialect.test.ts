@@ -210,6 +210,83 @@ describe("Langfuse dialect", () => {
       .and.at.most(Date.now());
   });
 
+  describe("chain input and output", () => {
+    const io = (name: string) => ({
+      input: jsonAttribute(tracing.span(name), "langfuse.observation.input"),
+      output: jsonAttribute(tracing.span(name), "langfuse.observation.output"),
+    });
+
+    it("records each step's value as it was when the step received or returned it, even when changed in place later", async () => {
+      tracing = setupTestTracing();
+      const inner = RunnableLambda.from(
+        (x: Record<string, unknown>): Record<string, unknown> => ({ ...x, inner: true }),
+      ).withConfig({
+        runName: "inner",
+      });
+      const chain = RunnableSequence.from([
+        // Changes its input in place and hands the same object on.
+        RunnableLambda.from((x: Record<string, unknown>) => {
+          x.marked = true;
+          return x;
+        }).withConfig({ runName: "mark" }),
+        // Not a sequence: changes its child's output in place before returning it.
+        RunnableLambda.from(async (x: Record<string, unknown>, config) => {
+          const result = await inner.invoke(x, config);
+          result.after = true;
+          return result;
+        }).withConfig({ runName: "wrap" }),
+        RunnableLambda.from((x: Record<string, unknown>) => Object.keys(x).join(",")).withConfig({
+          runName: "keys",
+        }),
+      ]).withConfig({ runName: "steps" });
+      await chain.invoke({ a: 1 }, { callbacks: [tracing.handler] });
+      expect(io("steps")).to.deep.equal({ input: { a: 1 }, output: "a,marked,inner,after" });
+      expect(io("mark")).to.deep.equal({ input: { a: 1 }, output: { a: 1, marked: true } });
+      expect(io("wrap")).to.deep.equal({
+        input: { a: 1, marked: true },
+        output: { a: 1, marked: true, inner: true, after: true },
+      });
+      expect(io("inner")).to.deep.equal({
+        input: { a: 1, marked: true },
+        output: { a: 1, marked: true, inner: true },
+      });
+      expect(io("keys")).to.deep.equal({
+        input: { a: 1, marked: true, inner: true, after: true },
+        output: "a,marked,inner,after",
+      });
+    });
+
+    it("records a streamed chain's real input, not LangChain's empty placeholder", async () => {
+      tracing = setupTestTracing();
+      const chain = RunnableSequence.from([
+        RunnableLambda.from((x: { question: string }) => x.question.toUpperCase()).withConfig({
+          runName: "shout",
+        }),
+        new StringOutputParser(),
+      ]).withConfig({ runName: "streamed" });
+      let out = "";
+      for await (const chunk of await chain.stream({ question: "why?" }, { callbacks: [tracing.handler] }))
+        out += chunk;
+      expect(out).to.equal("WHY?");
+      expect(io("streamed")).to.deep.equal({ input: { question: "why?" }, output: "WHY?" });
+      expect(io("StrOutputParser")).to.deep.equal({ input: "WHY?", output: "WHY?" });
+    });
+
+    it("masks each attribute on its own, also where steps hand a value on", async () => {
+      tracing = setupTestTracing({
+        mask: (text, attribute) => (attribute === "langfuse.observation.output" ? text.toUpperCase() : text),
+      });
+      const chain = RunnableSequence.from([
+        RunnableLambda.from((x: string) => `${x}!`).withConfig({ runName: "first" }),
+        RunnableLambda.from((x: string) => `${x}?`).withConfig({ runName: "second" }),
+      ]).withConfig({ runName: "masked" });
+      await chain.invoke("hi", { callbacks: [tracing.handler] });
+      expect(io("first")).to.deep.equal({ input: "hi", output: "HI!" });
+      expect(io("second")).to.deep.equal({ input: "hi!", output: "HI!?" });
+      expect(io("masked")).to.deep.equal({ input: "hi", output: "HI!?" });
+    });
+  });
+
   describe("prompt linking", () => {
     // Real prompt objects, fetched by the real clients from a local stand-in for Langfuse's prompt API.
     let prompts: { text: unknown; chat: unknown; fallback: unknown; close(): Promise<void> };

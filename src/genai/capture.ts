@@ -5,6 +5,13 @@ import { type JsonBudget, type JsonReplacer, toBoundedJson, toBoundedText } from
 /** A user function applied to every captured string before it is set on a span. */
 export type ContentMask = (value: string, attribute: string) => string;
 
+/** A value as it was captured: reusable for the same value elsewhere in the trace. */
+export interface CapturedValue {
+  readonly value: unknown;
+  readonly json: string;
+  readonly truncated: boolean;
+}
+
 /**
  * The content capture policy: the one place that decides whether prompts, completions, tool
  * arguments and documents are recorded, and how. Callers pass a thunk, so when capture is off
@@ -38,6 +45,32 @@ export class ContentCapture {
     if (also !== undefined) span.setAttribute(also, json);
     if (truncated) this.markTruncated(span, attribute);
     return json;
+  }
+
+  /**
+   * Sets `attribute` to the bounded JSON of `value`, when capture is on, and returns it for reuse.
+   * When `previous` captured this very value (the same object, or an equal string) its JSON is set
+   * again rather than written anew; the caller vouches that nothing can have changed the value
+   * since. With a mask, which may treat attributes differently, nothing is reused.
+   */
+  setReusableJson(
+    span: Span,
+    attribute: string,
+    value: unknown,
+    replace: JsonReplacer | undefined,
+    previous: CapturedValue | undefined,
+  ): CapturedValue | undefined {
+    if (!this.enabled || value === undefined) return undefined;
+    let captured: CapturedValue;
+    if (previous !== undefined && previous.value === value && this.mask === undefined) {
+      captured = previous;
+    } else {
+      const { json, truncated } = toBoundedJson(value, this.budget, this.maskFor(attribute), replace);
+      captured = { value, json, truncated };
+    }
+    span.setAttribute(attribute, captured.json);
+    if (captured.truncated) this.markTruncated(span, attribute);
+    return captured;
   }
 
   /** Sets `attribute` to the bounded text, when capture is on. Returns the text set, if any. */

@@ -19,6 +19,11 @@ const GENERIC_RUNNABLES = new Set([
   "ChannelRead",
 ]);
 
+/** A RunnableSequence: its steps run one after the other, each given the previous one's output. */
+export function isSequenceRun(serialized: unknown): boolean {
+  return serializedClassName(serialized) === "RunnableSequence";
+}
+
 export function isGraphRun(serialized: unknown): boolean {
   const className = serializedClassName(serialized);
   return className !== undefined && GRAPH_CLASSES.has(className);
