@@ -5,10 +5,12 @@ import type { LLMResult } from "@langchain/core/outputs";
 import type { ChainValues } from "@langchain/core/utils/types";
 import {
   type Attributes,
+  type AttributeValue,
   type Context,
   context,
   diag,
   type Link,
+  type Span,
   type SpanContext,
   SpanKind,
   SpanStatusCode,
@@ -58,23 +60,22 @@ import { retrievalSpanName, retrievalStartAttributes } from "./genai/retrieval.j
 import { toolSpanName, toolStartAttributes } from "./genai/tool.js";
 import { readDocuments } from "./langchain/documents.js";
 import {
-  agentNameOf,
   interruptValues,
   isGraphBubbleUp,
+  isGraphClass,
   isGraphPlumbing,
-  isGraphRun,
   isResumeCommand,
-  isSequenceRun,
+  isSequenceClass,
   readGraphNode,
-  threadIdOf,
 } from "./langchain/graph.js";
-import { isControlMetadataKey, readPromptLink, readTraceIdentity } from "./langchain/identity.js";
+import { readPromptLink, readTraceIdentity } from "./langchain/identity.js";
 import { renderLangChainValue } from "./langchain/io.js";
 import { promptMessage, splitChatInput } from "./langchain/messages.js";
+import { type RunMetadata, readRunMetadata } from "./langchain/metadata.js";
 import { readRequestParams } from "./langchain/params.js";
 import { readProvider } from "./langchain/provider.js";
 import { readModelResponse, readOutputMessages } from "./langchain/result.js";
-import { runDisplayName } from "./langchain/serialized.js";
+import { runDisplayName, serializedClassName } from "./langchain/serialized.js";
 import { readToolDefinitions, readToolResult, ToolCatalog } from "./langchain/tools.js";
 import { field } from "./langchain/values.js";
 import {
@@ -120,7 +121,7 @@ interface SpanStart {
   runName?: string;
   kind: SpanKind;
   runKind: RunKind;
-  metadata: Record<string, unknown> | undefined;
+  metadata: RunMetadata;
   tags: string[] | undefined;
   links?: Link[];
   /** LangGraph facts about the run, kept on its state. */
@@ -299,16 +300,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
       const name = runDisplayName(chain, asOptionalString(runName), "chain");
+      const className = serializedClassName(chain);
+      const meta = readRunMetadata(metadata);
       if (
         parentRun !== undefined &&
         !this.config.showInternalRuns &&
-        isGraphPlumbing(chain, name, metadata, tags, parentRun.graphNode === true)
+        isGraphPlumbing(className, name, meta, tags, parentRun.graphNode === true)
       ) {
         this.runs.unpin(runId);
         if (!this.runs.has(runId)) this.runs.openHidden(runId, parentRun);
         return;
       }
-      const start = this.chainStart(chain, inputs, name, tags, metadata);
+      const start = this.chainStart(className, inputs, name, tags, meta);
       if (typeof runType === "string" && runType.length > 0)
         start.attributes[ATTR_LANGCHAIN_RUN_TYPE] = runType;
       const run = this.startRun(runId, asOptionalString(parentRunId), start);
@@ -328,7 +331,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         );
         if (run.passesValues) run.handoff = captured;
       }
-      this.linkPrompt(run, parentRunId, metadata);
+      this.linkPrompt(run, meta.prompt);
     } catch (error) {
       this.reportFailure("handleChainStart", error);
     }
@@ -408,7 +411,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           description: this.tools.description(name),
           callId: asOptionalString(toolCallId),
         }),
-        metadata,
+        metadata: readRunMetadata(metadata),
         tags,
       });
       if (run === undefined) return;
@@ -467,7 +470,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         kind: SpanKind.INTERNAL,
         runKind: "retriever",
         attributes: retrievalStartAttributes(dataSource),
-        metadata,
+        metadata: readRunMetadata(metadata),
         tags,
       });
       if (run === undefined || typeof query !== "string") return;
@@ -593,11 +596,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   /** What a chain run becomes: an agent, a workflow (a LangGraph graph), a graph node, or a plain chain. */
   private chainStart(
-    chain: Serialized,
+    className: string | undefined,
     inputs: unknown,
     name: string,
     tags: string[] | undefined,
-    metadata: Record<string, unknown> | undefined,
+    metadata: RunMetadata,
   ): SpanStart {
     const start: SpanStart = {
       name,
@@ -608,10 +611,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       metadata,
       tags,
     };
-    start.passesValues = isSequenceRun(chain);
-    const agentName = agentNameOf(metadata);
-    if (isGraphRun(chain)) {
-      const threadId = threadIdOf(metadata);
+    start.passesValues = isSequenceClass(className);
+    const agentName = metadata.agentName;
+    if (isGraphClass(className)) {
+      const threadId = metadata.threadId;
       // createAgent names its graph and marks it (and, by inheritance, everything under it) with
       // lc_agent_name. A nested agent inherits its caller's mark, so it is recognized by its model
       // node instead (promoteToAgent).
@@ -662,20 +665,21 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       this.runs.unpin(runId);
       return undefined;
     }
-    const params = readRequestParams(llm, extraParams, metadata);
+    const meta = readRunMetadata(metadata);
+    const params = readRequestParams(llm, extraParams, meta);
     this.tools.remember(extraParams);
     const run = this.startRun(runId, parentRunId, {
       name: inferenceSpanName(operation, params.model ?? asOptionalString(runName)),
       kind: SpanKind.CLIENT,
       runKind: "model",
-      attributes: inferenceStartAttributes(operation, readProvider(llm, metadata), params),
+      attributes: inferenceStartAttributes(operation, readProvider(llm, meta), params),
       extra: inferenceRequestAttributes(params),
-      metadata,
+      metadata: meta,
       tags,
     });
     if (run !== undefined && this.config.langfuse) {
       // Prompt links go on generations only: Langfuse ignores them elsewhere.
-      const prompt = readPromptLink(metadata) ?? inheritedPromptLink(run);
+      const prompt = readPromptLink(meta.prompt) ?? inheritedPromptLink(run);
       if (prompt !== undefined) Object.assign(run.deferred?.attributes ?? {}, promptAttributes(prompt));
     }
     return run;
@@ -722,13 +726,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (scope.identity !== undefined) span.setAttributes(scope.identity);
     span.setAttribute(ATTR_LANGCHAIN_RUN_ID, runId);
     if (this.config.langfuse) span.setAttribute(LANGFUSE_OBSERVATION_TYPE, OBSERVATION_TYPES[start.runKind]);
-    const later: Attributes = start.extra ?? {};
-    if (start.runKind === "chain") later[ATTR_GEN_AI_WORKFLOW_NAME] = scope.workflowName ?? start.name;
-    if (scope.attributes !== undefined) Object.assign(later, scope.attributes);
-    if (this.config.langfuse) Object.assign(later, this.langfuseRunAttributes(start));
-    if (this.config.attributes !== undefined) Object.assign(later, this.config.attributes);
+    // The rest: on the span now, or, for a model run, kept until its response is set.
     const isModel = start.runKind === "model";
-    if (!isModel) span.setAttributes(later);
+    const later: Attributes | undefined = isModel ? (start.extra ?? {}) : undefined;
+    if (!isModel && start.extra !== undefined) span.setAttributes(start.extra);
+    if (start.runKind === "chain")
+      setLater(span, later, ATTR_GEN_AI_WORKFLOW_NAME, scope.workflowName ?? start.name);
+    if (scope.attributes !== undefined) setAllLater(span, later, scope.attributes);
+    if (this.config.langfuse) this.setLangfuseRunAttributes(span, later, start);
+    if (this.config.attributes !== undefined) setAllLater(span, later, this.config.attributes);
     const graph = start.graph;
     const run = newRunState({
       span,
@@ -742,7 +748,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       agentName: graph?.agentName,
       threadId: graph?.threadId,
       passesValues: start.passesValues === true,
-      deferred: isModel ? { attributes: later, capture: undefined } : undefined,
+      deferred: later === undefined ? undefined : { attributes: later, capture: undefined },
     });
     this.runs.open(runId, run);
     return run;
@@ -776,33 +782,29 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     deferred.capture?.();
   }
 
-  /** A run's own Langfuse attributes (level of hidden runs, metadata); undefined for most runs. */
-  private langfuseRunAttributes(start: SpanStart): Attributes | undefined {
-    let attributes: Attributes | undefined;
-    if (Array.isArray(start.tags) && start.tags.includes("langsmith:hidden")) {
-      attributes = { [LANGFUSE_OBSERVATION_LEVEL]: "DEBUG" };
+  /** A run's own Langfuse attributes: the level of hidden runs, and its metadata. */
+  private setLangfuseRunAttributes(span: Span, later: Attributes | undefined, start: SpanStart): void {
+    if (Array.isArray(start.tags) && start.tags.includes("langsmith:hidden"))
+      setLater(span, later, LANGFUSE_OBSERVATION_LEVEL, "DEBUG");
+    const shown = start.metadata.shown;
+    if (shown === undefined) return;
+    for (let i = 0; i < shown.length; i += 2) {
+      const key = shown[i] as string;
+      const value = metadataValue(key, shown[i + 1]);
+      if (value !== undefined) setLater(span, later, LANGFUSE_OBSERVATION_METADATA_PREFIX + key, value);
     }
-    for (const key of keysOf(start.metadata)) {
-      if (isControlMetadataKey(key)) continue;
-      const value = metadataValue(key, field(start.metadata, key));
-      if (value === undefined) continue;
-      attributes ??= {};
-      attributes[LANGFUSE_OBSERVATION_METADATA_PREFIX + key] = value;
-    }
-    return attributes;
   }
 
   /**
    * A prompt passed as `metadata.langfusePrompt` on a chain (typically the prompt template) links
    * the generations that follow it under the same parent, as `@langfuse/langchain` does.
    */
-  private linkPrompt(run: RunState, parentRunId: string | undefined, metadata: unknown): void {
-    if (!this.config.langfuse) return;
-    const prompt = readPromptLink(metadata);
+  private linkPrompt(run: RunState, langfusePrompt: unknown): void {
+    if (!this.config.langfuse || langfusePrompt === undefined) return;
+    const prompt = readPromptLink(langfusePrompt);
     if (prompt === undefined) return;
     run.promptLink = prompt;
-    const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
-    if (parent !== undefined) parent.promptLink = prompt;
+    if (run.parent !== undefined) run.parent.promptLink = prompt;
   }
 
   private langfuseKey(attribute: string): string | undefined {
@@ -927,20 +929,21 @@ function inheritedPromptLink(run: RunState): RunState["promptLink"] {
   return undefined;
 }
 
+/** Sets an attribute on the span now, or keeps it in `later` (a model run's, set after its response). */
+function setLater(span: Span, later: Attributes | undefined, key: string, value: AttributeValue): void {
+  if (later === undefined) span.setAttribute(key, value);
+  else later[key] = value;
+}
+
+function setAllLater(span: Span, later: Attributes | undefined, attributes: Attributes): void {
+  if (later === undefined) span.setAttributes(attributes);
+  else Object.assign(later, attributes);
+}
+
 /** Attributes, or undefined when there are none (so the hot path skips them without a look). */
 function nonEmpty(attributes: Attributes): Attributes | undefined {
   for (const _ in attributes) return attributes;
   return undefined;
-}
-
-/** An object's own keys; none for non-objects or objects that refuse to list them. */
-function keysOf(value: unknown): string[] {
-  if (typeof value !== "object" || value === null) return [];
-  try {
-    return Object.keys(value);
-  } catch {
-    return [];
-  }
 }
 
 function asOptionalString(value: unknown): string | undefined {
@@ -950,8 +953,20 @@ function asOptionalString(value: unknown): string | undefined {
 /** LangChain wraps a runnable's non-object input or output as `{input: x}` / `{output: x}`: show `x`. */
 function unwrapChainValues(values: unknown, key: "input" | "output"): unknown {
   if (typeof values !== "object" || values === null || Array.isArray(values)) return values;
-  const keys = keysOf(values);
-  return keys.length === 1 && keys[0] === key ? field(values, key) : values;
+  const record = values as Record<string, unknown>;
+  let wrapped: unknown = values;
+  let keys = 0;
+  try {
+    for (const own in record) {
+      if (!Object.hasOwn(record, own)) continue;
+      // Another key, or a second one: not a wrapper.
+      if (own !== key || ++keys > 1) return values;
+      wrapped = record[own];
+    }
+  } catch {
+    return values;
+  }
+  return wrapped;
 }
 
 /** Tool input arrives as a JSON string for structured tools; record the object when it parses. */

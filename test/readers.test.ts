@@ -15,6 +15,7 @@ import fc from "fast-check";
 import { toBoundedJson, toBoundedText } from "../src/genai/json.js";
 import { readDocuments } from "../src/langchain/documents.js";
 import { splitChatInput, toGenAIMessage } from "../src/langchain/messages.js";
+import { NO_METADATA, readRunMetadata } from "../src/langchain/metadata.js";
 import { readRequestParams } from "../src/langchain/params.js";
 import { normaliseProvider, readProvider } from "../src/langchain/provider.js";
 import { normaliseFinishReason, readModelResponse, readOutputMessages } from "../src/langchain/result.js";
@@ -71,11 +72,80 @@ describe("LangChain readers", () => {
       ["nothing at all", undefined, undefined, undefined],
     ];
     for (const [what, serialized, metadata, expected] of cases) {
-      it(what, () => expect(readProvider(serialized, metadata)).to.equal(expected));
+      it(what, () => expect(readProvider(serialized, readRunMetadata(metadata))).to.equal(expected));
     }
     it("normalises spellings", () => {
       expect(normaliseProvider("Azure-OpenAI")).to.equal("azure.ai.openai");
       expect(normaliseProvider("Vertex AI")).to.equal("gcp.vertex_ai");
+    });
+  });
+
+  describe("readRunMetadata", () => {
+    it("reads identity by key precedence, LangGraph facts, ls_* hints and the keys worth showing", () => {
+      const read = readRunMetadata({
+        userId: "plain-user",
+        langfuseUserId: "lf-user",
+        thread_id: 42,
+        session_id: "s-1",
+        langfuseTags: ["a"],
+        langfuse_tags: "b",
+        langfuse_trace_name: "named",
+        langgraph_node: "agent",
+        langgraph_step: 3,
+        lc_agent_name: "helper",
+        ls_provider: "openai",
+        ls_temperature: 0.5,
+        tenant: "acme",
+        versions: { core: "1" },
+      });
+      expect(read).to.deep.include({
+        userId: "lf-user",
+        sessionId: "s-1",
+        threadId: "42",
+        traceName: "named",
+        tagValues: [["a"], "b"],
+        graphNode: "agent",
+        graphStep: 3,
+        agentName: "helper",
+        lsProvider: "openai",
+        lsTemperature: 0.5,
+      });
+      expect(read.shown).to.deep.equal([
+        "userId",
+        "plain-user",
+        "thread_id",
+        42,
+        "session_id",
+        "s-1",
+        "langgraph_node",
+        "agent",
+        "langgraph_step",
+        3,
+        "lc_agent_name",
+        "helper",
+        "tenant",
+        "acme",
+      ]);
+    });
+    it("takes a numeric session id only when no key holds a string, and survives hostile objects", () => {
+      expect(readRunMetadata({ thread_id: 7 }).sessionId).to.equal("7");
+      const throwing = Object.defineProperty({ userId: "u" }, "sessionId", {
+        enumerable: true,
+        get() {
+          throw new Error("getter");
+        },
+      });
+      expect(readRunMetadata(throwing)).to.deep.include({ userId: "u", sessionId: undefined });
+      const unlistable = new Proxy(
+        {},
+        {
+          ownKeys() {
+            throw new Error("keys");
+          },
+        },
+      );
+      expect(readRunMetadata(unlistable)).to.deep.equal(NO_METADATA);
+      expect(readRunMetadata("not an object")).to.deep.equal(NO_METADATA);
     });
   });
 
@@ -97,7 +167,7 @@ describe("LangChain readers", () => {
             stream: true,
           },
         },
-        {},
+        NO_METADATA,
       );
       expect(params).to.deep.include({
         model: "gpt-4o-mini",
@@ -124,7 +194,7 @@ describe("LangChain readers", () => {
               max_tokens: 1024,
             },
           },
-          {},
+          NO_METADATA,
         ),
       ).to.deep.include({ model: "claude-sonnet-4", topK: 40, stopSequences: ["END"], maxTokens: 1024 });
       expect(
@@ -139,7 +209,7 @@ describe("LangChain readers", () => {
               candidateCount: 1,
             },
           },
-          {},
+          NO_METADATA,
         ),
       ).to.deep.include({ model: "gemini-2.5-flash", topP: 0.5, topK: 3, maxTokens: 64, choiceCount: 1 });
     });
@@ -147,7 +217,7 @@ describe("LangChain readers", () => {
       const params = readRequestParams(
         undefined,
         { invocation_params: { max_tokens: -1 } },
-        { ls_model_name: "m", ls_temperature: 0, ls_stop: "STOP" },
+        readRunMetadata({ ls_model_name: "m", ls_temperature: 0, ls_stop: "STOP" }),
       );
       expect(params).to.deep.include({
         model: "m",

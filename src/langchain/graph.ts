@@ -1,5 +1,5 @@
-import { serializedClassName } from "./serialized.js";
-import { field, numberField, stringField } from "./values.js";
+import type { RunMetadata } from "./metadata.js";
+import { field } from "./values.js";
 
 /**
  * Reading LangGraph runs from LangChain callbacks. A graph run is a chain run whose serialized class
@@ -20,18 +20,13 @@ const GENERIC_RUNNABLES = new Set([
 ]);
 
 /** A RunnableSequence: its steps run one after the other, each given the previous one's output. */
-export function isSequenceRun(serialized: unknown): boolean {
-  return serializedClassName(serialized) === "RunnableSequence";
+export function isSequenceClass(className: string | undefined): boolean {
+  return className === "RunnableSequence";
 }
 
-export function isGraphRun(serialized: unknown): boolean {
-  const className = serializedClassName(serialized);
+/** A compiled LangGraph graph, by its serialized class name. */
+export function isGraphClass(className: string | undefined): boolean {
   return className !== undefined && GRAPH_CLASSES.has(className);
-}
-
-/** The `createAgent` name this run belongs to, if any. */
-export function agentNameOf(metadata: unknown): string | undefined {
-  return stringField(metadata, "lc_agent_name");
 }
 
 export interface GraphNode {
@@ -40,12 +35,12 @@ export interface GraphNode {
 }
 
 /** The LangGraph node this run is, when it is one (not merely a run inside a node). */
-export function readGraphNode(runName: string, metadata: unknown, tags: unknown): GraphNode | undefined {
-  const node = stringField(metadata, "langgraph_node");
+export function readGraphNode(runName: string, metadata: RunMetadata, tags: unknown): GraphNode | undefined {
+  const node = metadata.graphNode;
   if (node === undefined || node !== runName) return undefined;
   if (!Array.isArray(tags) || !tags.some((tag) => typeof tag === "string" && tag.startsWith("graph:step:")))
     return undefined;
-  return { node, step: numberField(metadata, "langgraph_step") };
+  return { node, step: metadata.graphStep };
 }
 
 /**
@@ -54,18 +49,17 @@ export function readGraphNode(runName: string, metadata: unknown, tags: unknown)
  * attach to the nearest visible ancestor.
  */
 export function isGraphPlumbing(
-  serialized: unknown,
+  className: string | undefined,
   runName: string,
-  metadata: unknown,
+  metadata: RunMetadata,
   tags: unknown,
   parentIsNode: boolean,
 ): boolean {
-  if (field(metadata, "langgraph_node") === undefined) return false;
+  if (metadata.graphNode === undefined) return false;
   if (runName === "__start__" || runName === "__end__") return true;
   if (runName.startsWith("ChannelWrite") || runName.startsWith("Branch<") || runName.startsWith("branch:"))
     return true;
   if (Array.isArray(tags) && tags.includes("langsmith:hidden")) return true;
-  const className = serializedClassName(serialized);
   return parentIsNode && className !== undefined && runName === className && GENERIC_RUNNABLES.has(className);
 }
 
@@ -97,11 +91,4 @@ export function isResumeCommand(inputs: unknown): boolean {
   const lgName = field(inputs, "lg_name");
   const isCommand = lgName === "Command" || inputs.constructor?.name === "Command";
   return isCommand && field(inputs, "resume") !== undefined;
-}
-
-/** LangGraph's thread id, when the run has one (checkpointed graphs). */
-export function threadIdOf(metadata: unknown): string | undefined {
-  const id = field(metadata, "thread_id");
-  if (typeof id === "string" && id.length > 0) return id;
-  return typeof id === "number" ? String(id) : undefined;
 }

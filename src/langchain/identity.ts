@@ -1,3 +1,4 @@
+import type { RunMetadata } from "./metadata.js";
 import { field, firstString } from "./values.js";
 
 /** Who and what a trace is about: read once, at the outermost run, and shared by all its spans. */
@@ -7,12 +8,6 @@ export interface TraceIdentity {
   tags?: string[];
   traceName?: string;
 }
-
-// The keys @langfuse/langchain users already pass, then the plain ones (thread_id is LangGraph's).
-const USER_KEYS = ["langfuseUserId", "langfuse_user_id", "userId", "user_id"];
-const SESSION_KEYS = ["langfuseSessionId", "langfuse_session_id", "sessionId", "session_id", "thread_id"];
-const TAG_KEYS = ["langfuseTags", "langfuse_tags"];
-const TRACE_NAME_KEYS = ["langfuseTraceName", "langfuse_trace_name"];
 
 /** LangChain's own tags (sequence steps, graph steps, tracing hints) say nothing about the trace. */
 export function isInternalTag(tag: string): boolean {
@@ -24,41 +19,34 @@ export function isInternalTag(tag: string): boolean {
   );
 }
 
-function tagList(value: unknown): string[] {
-  if (typeof value === "string") return value.length > 0 ? [value] : [];
-  if (!Array.isArray(value)) return [];
-  return value.filter((tag): tag is string => typeof tag === "string" && tag.length > 0);
+function addTags(tags: Set<string>, value: unknown, skipInternal: boolean): void {
+  if (typeof value === "string") {
+    if (value.length > 0) tags.add(value);
+    return;
+  }
+  if (!Array.isArray(value)) return;
+  for (const tag of value)
+    if (typeof tag === "string" && tag.length > 0 && !(skipInternal && isInternalTag(tag))) tags.add(tag);
 }
 
 /** Reads the trace identity from handler defaults and the outermost run's metadata and tags; metadata wins. */
 export function readTraceIdentity(
   defaults: TraceIdentity,
-  metadata: unknown,
+  metadata: RunMetadata,
   runTags: unknown,
 ): TraceIdentity {
   const identity: TraceIdentity = {};
-  const userId = firstString(metadata, USER_KEYS) ?? defaults.userId;
+  const userId = metadata.userId ?? defaults.userId;
   if (userId !== undefined) identity.userId = userId;
-  // thread_id may be a number in user code; a session id is a string.
-  const session =
-    firstString(metadata, SESSION_KEYS) ?? stringifiedId(metadata, SESSION_KEYS) ?? defaults.sessionId;
+  const session = metadata.sessionId ?? defaults.sessionId;
   if (session !== undefined) identity.sessionId = session;
   const tags = new Set<string>(defaults.tags ?? []);
-  for (const key of TAG_KEYS) for (const tag of tagList(field(metadata, key))) tags.add(tag);
-  for (const tag of tagList(Array.isArray(runTags) ? runTags : undefined))
-    if (!isInternalTag(tag)) tags.add(tag);
+  for (const value of metadata.tagValues ?? []) addTags(tags, value, false);
+  addTags(tags, Array.isArray(runTags) ? runTags : undefined, true);
   if (tags.size > 0) identity.tags = [...tags];
-  const traceName = firstString(metadata, TRACE_NAME_KEYS) ?? defaults.traceName;
+  const traceName = metadata.traceName ?? defaults.traceName;
   if (traceName !== undefined) identity.traceName = traceName;
   return identity;
-}
-
-function stringifiedId(metadata: unknown, keys: readonly string[]): string | undefined {
-  for (const key of keys) {
-    const value = field(metadata, key);
-    if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  }
-  return undefined;
 }
 
 /** A Langfuse prompt (from the `langfuse` or `@langfuse/client` package) passed as `metadata.langfusePrompt`. */
@@ -67,8 +55,8 @@ export interface PromptLink {
   version: number;
 }
 
-export function readPromptLink(metadata: unknown): PromptLink | undefined {
-  const prompt = field(metadata, "langfusePrompt");
+/** The prompt a run's `metadata.langfusePrompt` links to, when it can be linked. */
+export function readPromptLink(prompt: unknown): PromptLink | undefined {
   if (typeof prompt !== "object" || prompt === null) return undefined;
   const name = firstString(prompt, ["name"]);
   const version = field(prompt, "version");
@@ -77,9 +65,4 @@ export function readPromptLink(metadata: unknown): PromptLink | undefined {
   // Langfuse drops a generation whose prompt version is not an integer (langfuse-otel §3).
   if (name === undefined || typeof version !== "number" || !Number.isInteger(version)) return undefined;
   return { name, version };
-}
-
-/** Run metadata worth showing: without the control keys above, LangChain's `ls_*` model hints and its version stamp. */
-export function isControlMetadataKey(key: string): boolean {
-  return key.startsWith("langfuse") || key.startsWith("ls_") || key === "versions";
 }

@@ -1,6 +1,7 @@
 import type { ModelRequestParams } from "../genai/records.js";
+import type { RunMetadata } from "./metadata.js";
 import { serializedKwargs } from "./serialized.js";
-import { field, firstNumber, firstString } from "./values.js";
+import { field } from "./values.js";
 
 type NumberParam =
   | "temperature"
@@ -70,19 +71,18 @@ function validFor(param: Param, value: unknown): unknown {
 function scan(source: unknown): Found {
   const found: Found = {};
   if (typeof source !== "object" || source === null) return found;
-  let keys: string[];
+  const record = source as Record<string, unknown>;
   try {
-    keys = Object.keys(source);
+    for (const key in record) {
+      const spelling = PARAM_BY_KEY.get(key);
+      if (spelling === undefined || !Object.hasOwn(record, key)) continue;
+      const known = found[spelling.param];
+      if (known !== undefined && known.rank < spelling.rank) continue;
+      const value = validFor(spelling.param, record[key]);
+      if (value !== undefined) found[spelling.param] = { rank: spelling.rank, value };
+    }
   } catch {
-    return found;
-  }
-  for (const key of keys) {
-    const spelling = PARAM_BY_KEY.get(key);
-    if (spelling === undefined) continue;
-    const known = found[spelling.param];
-    if (known !== undefined && known.rank < spelling.rank) continue;
-    const value = validFor(spelling.param, field(source, key));
-    if (value !== undefined) found[spelling.param] = { rank: spelling.rank, value };
+    // A proxy or getter that throws: keep what was read.
   }
   return found;
 }
@@ -95,7 +95,7 @@ function scan(source: unknown): Found {
 export function readRequestParams(
   serialized: unknown,
   extraParams: unknown,
-  metadata: unknown,
+  metadata: RunMetadata,
 ): ModelRequestParams {
   const invocation = field(extraParams, "invocation_params");
   const kwargs = serializedKwargs(serialized);
@@ -106,20 +106,19 @@ export function readRequestParams(
   const params: ModelRequestParams = {};
   params.model =
     (sent.model?.value as string | undefined) ??
-    firstString(metadata, ["ls_model_name"]) ??
+    metadata.lsModelName ??
     (constructed.model?.value as string | undefined);
-  params.temperature = number("temperature") ?? firstNumber(metadata, ["ls_temperature"]);
+  params.temperature = number("temperature") ?? metadata.lsTemperature;
   params.topP = number("topP");
   params.topK = number("topK");
-  params.maxTokens = number("maxTokens") ?? firstNumber(metadata, ["ls_max_tokens"]);
+  params.maxTokens = number("maxTokens") ?? metadata.lsMaxTokens;
   // -1 is LangChain's "no limit" marker for maxTokens, not a request parameter.
   if (params.maxTokens !== undefined && params.maxTokens < 0) params.maxTokens = undefined;
   params.frequencyPenalty = number("frequencyPenalty");
   params.presencePenalty = number("presencePenalty");
   params.seed = number("seed");
   params.choiceCount = number("choiceCount");
-  params.stopSequences =
-    (sent.stopSequences?.value as string[] | undefined) ?? stopList(field(metadata, "ls_stop"));
+  params.stopSequences = (sent.stopSequences?.value as string[] | undefined) ?? stopList(metadata.lsStop);
   params.stream =
     field(invocation, "stream") === true || field(kwargs, "streaming") === true ? true : undefined;
   return params;

@@ -1,5 +1,5 @@
+import type { RunMetadata } from "./metadata.js";
 import { serializedClassName } from "./serialized.js";
-import { stringField } from "./values.js";
 
 /**
  * `gen_ai.provider.name` from LangChain's `ls_provider` metadata and the model's class,
@@ -86,12 +86,12 @@ function normalise(raw: string): string {
 }
 
 /** The provider of a model run, or undefined when nothing names one. */
-export function readProvider(serialized: unknown, metadata: unknown): string | undefined {
+export function readProvider(serialized: unknown, metadata: RunMetadata): string | undefined {
   const className = serializedClassName(serialized);
   // The class is more specific than ls_provider for Azure, whose ls_provider is plain "azure".
   const byClass = className === undefined ? undefined : CLASS_PROVIDERS[className];
   if (byClass !== undefined) return byClass;
-  const lsProvider = stringField(metadata, "ls_provider");
+  const lsProvider = metadata.lsProvider;
   if (lsProvider !== undefined) return normaliseProvider(lsProvider);
   if (className === undefined) return undefined;
   // BaseChatModel's default ls_provider is the class name without "Chat"; do the same.

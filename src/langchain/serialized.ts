@@ -1,4 +1,4 @@
-import { arrayField, field, stringField } from "./values.js";
+import { field } from "./values.js";
 
 /**
  * LangChain's `Serialized` (what `toJSON()` returns): `{lc, type, id: [...module path, ClassName],
@@ -7,9 +7,14 @@ import { arrayField, field, stringField } from "./values.js";
 
 /** The class name: the last element of the serialized id path. */
 export function serializedClassName(serialized: unknown): string | undefined {
-  const id = arrayField(serialized, "id");
-  const last = id?.[id.length - 1];
-  return typeof last === "string" && last.length > 0 ? last : undefined;
+  if (typeof serialized !== "object" || serialized === null) return undefined;
+  try {
+    const id = (serialized as { id?: unknown }).id;
+    const last = Array.isArray(id) ? id[id.length - 1] : undefined;
+    return typeof last === "string" && last.length > 0 ? last : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The serialized constructor arguments (only present for `type: "constructor"`). */
@@ -20,5 +25,15 @@ export function serializedKwargs(serialized: unknown): unknown {
 /** A run's display name: LangChain's run name (custom `runName` or the runnable's name), then the serialized name, then the class. */
 export function runDisplayName(serialized: unknown, runName: unknown, fallback: string): string {
   if (typeof runName === "string" && runName.length > 0) return runName;
-  return stringField(serialized, "name") ?? serializedClassName(serialized) ?? fallback;
+  let name: unknown;
+  try {
+    name =
+      typeof serialized === "object" && serialized !== null
+        ? (serialized as { name?: unknown }).name
+        : undefined;
+  } catch {
+    name = undefined;
+  }
+  if (typeof name === "string" && name.length > 0) return name;
+  return serializedClassName(serialized) ?? fallback;
 }
