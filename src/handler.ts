@@ -558,8 +558,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   // handlers that look like its BaseTracer (`_addRunToRunMap`); we use them only to pin the
   // caller's context and the true start time for the deferred start callback.
 
-  /** @internal Marks this handler as tracer-like so LangChain calls the hooks below. */
-  _addRunToRunMap(): void {}
+  /**
+   * @internal Marks this handler as tracer-like so LangChain calls the hooks below: only when it
+   * defers callbacks, as an awaited handler has nothing to pin (and the hooks cost every run a call).
+   */
+  get _addRunToRunMap(): (() => void) | undefined {
+    return this.awaitHandlers ? undefined : noop;
+  }
 
   /** @internal */
   _createRunForLLMStart(_llm: unknown, _prompts: unknown, runId: string): void {
@@ -920,6 +925,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     diag.warn(`langchain-otel: ${callback} failed; the span may be incomplete`, error);
   }
 }
+
+function noop(): void {}
 
 /** The prompt a generation was made from: the nearest ancestor that a prompt was linked to. */
 function inheritedPromptLink(run: RunState): RunState["promptLink"] {

@@ -5,6 +5,7 @@ import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
+import { isBaseTracer } from "@langchain/core/tracers/base";
 import { FakeLLM } from "@langchain/core/utils/testing";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { expect } from "chai";
@@ -333,6 +334,12 @@ describe("OpenTelemetryCallbackHandler", () => {
       const names = tracing.spans().map((span) => span.name);
       expect(names).to.deep.equal(["chat gpt-test", "job"]);
       expect(parentId(tracing.span("chat gpt-test"))).to.equal(spanId(tracing.span("job")));
+    });
+
+    it("asks for LangChain's synchronous tracer hooks only when it defers its callbacks", () => {
+      // Only a deferred callback has lost the caller's context and needs it pinned by the hooks.
+      expect(isBaseTracer(new OpenTelemetryCallbackHandler({ awaitHandlers: true }))).to.equal(false);
+      expect(isBaseTracer(new OpenTelemetryCallbackHandler({ awaitHandlers: false }))).to.equal(true);
     });
 
     for (const awaitHandlers of [true, false]) {

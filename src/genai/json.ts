@@ -109,7 +109,11 @@ function quote(text: string): string {
 interface KeyInfo {
   prefix: string;
   secret: boolean;
+  /** `lc`, `type` or `toJSON`: with some values, the key makes a plain object special. */
+  marker: boolean;
 }
+
+const MARKER_KEYS = new Set(["lc", "type", "toJSON"]);
 
 /** Keys repeat across values (role, content, type…): each is quoted and checked once. Bounded. */
 const KEY_INFO = new Map<string, KeyInfo>();
@@ -118,7 +122,7 @@ const MAX_KEY_INFO = 4096;
 function keyInfo(key: string): KeyInfo {
   let info = KEY_INFO.get(key);
   if (info === undefined) {
-    info = { prefix: `${quote(key)}:`, secret: isSecretKey(key) };
+    info = { prefix: `${quote(key)}:`, secret: isSecretKey(key), marker: MARKER_KEYS.has(key) };
     if (KEY_INFO.size >= MAX_KEY_INFO) KEY_INFO.clear();
     KEY_INFO.set(key, info);
   }
@@ -200,6 +204,14 @@ class JsonWriter {
 
   private container(object: object, depth: number): string | undefined {
     if (Array.isArray(object)) return this.list(object, depth);
+    // A plain object literal is never a LangChain class (nor a Date, Map, Buffer…): its properties
+    // are written as they are, unless a marker key says otherwise (record() then calls probe()).
+    if (Object.getPrototypeOf(object) === Object.prototype) return this.record(object, depth, true);
+    return this.probe(object, depth, false);
+  }
+
+  /** A class instance, or a plain object with a marker key: what it stands for, else its properties. */
+  private probe(object: object, depth: number, plain: boolean): string | undefined {
     const candidate = object as { lc?: unknown; type?: unknown; data?: unknown; toJSON?: unknown };
     const lc = candidate.lc;
     const type = candidate.type;
@@ -208,13 +220,11 @@ class JsonWriter {
     // A Buffer that went through its own toJSON: {type: "Buffer", data: [...]}.
     if (type === "Buffer" && Array.isArray(candidate.data))
       return `"[Buffer ${candidate.data.length} bytes]"`;
-    // A plain object literal is never a LangChain class (nor a Date, Map, Buffer…); its
-    // serialized form (lc: 1) may be.
-    const plain = Object.getPrototypeOf(object) === Object.prototype;
     if (!plain) {
       const special = this.special(object, depth);
       if (special !== undefined) return special;
     }
+    // The serialized form of a LangChain object (lc: 1) is a plain object.
     if (this.replace !== undefined && (!plain || lc === 1)) {
       const replaced = this.replace(object);
       if (replaced !== undefined && replaced !== object) return this.write(replaced, depth);
@@ -224,7 +234,7 @@ class JsonWriter {
       if (object instanceof Map) {
         const entries: Record<string, unknown> = {};
         for (const [key, item] of object) setKey(entries, String(key), item);
-        return this.record(entries, depth);
+        return this.record(entries, depth, false);
       }
     }
     if (typeof candidate.toJSON === "function") {
@@ -235,7 +245,7 @@ class JsonWriter {
         // A throwing toJSON falls back to the object's own properties.
       }
     }
-    return this.record(object, depth);
+    return this.record(object, depth, false);
   }
 
   /** Binary data, dates and errors: a short text or a small record; undefined for other objects. */
@@ -246,7 +256,7 @@ class JsonWriter {
     if (object instanceof Date)
       return Number.isNaN(object.getTime()) ? '"Invalid Date"' : `"${object.toISOString()}"`;
     if (object instanceof Error)
-      return this.record({ name: String(object.name), message: String(object.message) }, depth);
+      return this.record({ name: String(object.name), message: String(object.message) }, depth, false);
     return undefined;
   }
 
@@ -268,10 +278,16 @@ class JsonWriter {
     return `${out}]`;
   }
 
-  /** An object's own enumerable properties, as JSON.stringify reads them. */
-  private record(object: object, depth: number): string {
+  /**
+   * An object's own enumerable properties, as JSON.stringify reads them. With `watch`, a plain
+   * object whose marker key makes it special (see probe) is handed to probe() instead.
+   */
+  private record(object: object, depth: number, watch: boolean): string | undefined {
     const source = object as Record<string, unknown>;
     const limit = this.budget.maxItems;
+    const remaining = this.remaining;
+    const nodes = this.nodes;
+    const truncated = this.truncated;
     let out = "{";
     let visited = 0;
     for (const key in source) {
@@ -285,16 +301,27 @@ class JsonWriter {
       this.nodes--;
       const info = keyInfo(key);
       let item: string | undefined;
+      let raw: unknown;
       try {
-        const raw = source[key];
-        // Methods are not data: JSON drops them from objects, and so do we.
-        if (typeof raw === "function") continue;
-        item =
-          raw !== undefined && raw !== null && raw !== "" && info.secret
-            ? `"${REDACTED}"`
-            : this.write(raw, depth + 1);
+        raw = source[key];
       } catch {
         // A throwing getter: the placeholder stands in for its value.
+        raw = UNREADABLE;
+      }
+      if (watch && info.marker && isMarking(key, raw)) {
+        // Start again the slow way, as if nothing had been written.
+        this.remaining = remaining;
+        this.nodes = nodes;
+        this.truncated = truncated;
+        return this.probe(object, depth, true);
+      }
+      try {
+        // Methods are not data: JSON drops them from objects, and so do we.
+        if (typeof raw === "function") continue;
+        if (raw === UNREADABLE) item = '"[unreadable]"';
+        else if (raw !== undefined && raw !== null && raw !== "" && info.secret) item = `"${REDACTED}"`;
+        else item = this.write(raw, depth + 1);
+      } catch {
         item = '"[unreadable]"';
       }
       if (item === undefined) continue;
@@ -302,6 +329,16 @@ class JsonWriter {
     }
     return `${out}}`;
   }
+}
+
+/** Stands for a property whose getter threw. */
+const UNREADABLE = Symbol("unreadable");
+
+/** A marker key whose value makes a plain object special: serialized LangChain, a Buffer, a toJSON. */
+function isMarking(key: string, value: unknown): boolean {
+  if (key === "lc") return value === 1;
+  if (key === "type") return value === "secret" || value === "Buffer";
+  return typeof value === "function";
 }
 
 /** `out[key] = value`, also for a key named `__proto__`. */

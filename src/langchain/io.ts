@@ -1,40 +1,53 @@
 import { messageRole, messageType } from "./messages.js";
-import { arrayField, field, stringField } from "./values.js";
+
+type Dict = Record<string, unknown>;
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
 
 /**
  * How LangChain values read in captured inputs and outputs: messages as `{role, content}` (not
  * LangChain's serialized constructor form), prompt values as their messages or text, documents as
- * `{id, pageContent, metadata}`. Used as a JSON replacer; other values pass through.
+ * `{id, pageContent, metadata}`. Used as a JSON replacer; other values pass through (undefined).
+ * Properties are read directly, so each read site learns the few LangChain classes it meets.
  */
 export function renderLangChainValue(value: object): unknown {
-  // JSON.stringify hands LangChain objects over already serialized: {lc: 1, type, id, kwargs}.
-  if ((value as { lc?: unknown }).lc === 1 && (value as { type?: unknown }).type === "constructor") {
-    return renderSerialized(value);
+  const fields = value as Dict;
+  try {
+    // JSON.stringify hands LangChain objects over already serialized: {lc: 1, type, id, kwargs}.
+    if (fields.lc === 1 && fields.type === "constructor") return renderSerialized(fields);
+    // Only LangChain's own classes (Serializable: they have lc_namespace) are rewritten.
+    if (!Array.isArray(fields.lc_namespace)) return renderDocument(value);
+    if (typeof fields.toChatMessages === "function") {
+      // ChatPromptValue holds messages, StringPromptValue a string.
+      return fields.messages ?? fields.value;
+    }
+    const content = fields.content;
+    if (content === undefined || messageType(value) === undefined)
+      return typeof fields.pageContent === "string" ? renderDocument(value) : undefined;
+    const message: Dict = { role: messageRole(value), content };
+    const toolCalls = fields.tool_calls;
+    if (Array.isArray(toolCalls) && toolCalls.length > 0) message.tool_calls = toolCalls;
+    const toolCallId = text(fields.tool_call_id);
+    if (toolCallId !== undefined) message.tool_call_id = toolCallId;
+    const name = text(fields.name);
+    if (name !== undefined) message.name = name;
+    return message;
+  } catch {
+    // A LangChain-looking object with throwing accessors: written as a plain object instead.
+    return undefined;
   }
-  if (typeof field(value, "pageContent") === "string" && value.constructor?.name === "Document") {
-    const document: Record<string, unknown> = {
-      pageContent: field(value, "pageContent"),
-      metadata: field(value, "metadata"),
-    };
-    const id = stringField(value, "id");
-    if (id !== undefined) document.id = id;
-    return document;
-  }
-  // Only LangChain's own classes (Serializable: they have lc_namespace) are rewritten.
-  if (arrayField(value, "lc_namespace") === undefined) return undefined;
-  if (typeof (value as { toChatMessages?: unknown }).toChatMessages === "function") {
-    // ChatPromptValue holds messages, StringPromptValue a string.
-    return field(value, "messages") ?? field(value, "value");
-  }
-  if (messageType(value) === undefined || field(value, "content") === undefined) return undefined;
-  const message: Record<string, unknown> = { role: messageRole(value), content: field(value, "content") };
-  const toolCalls = arrayField(value, "tool_calls");
-  if (toolCalls !== undefined && toolCalls.length > 0) message.tool_calls = toolCalls;
-  const toolCallId = stringField(value, "tool_call_id");
-  if (toolCallId !== undefined) message.tool_call_id = toolCallId;
-  const name = stringField(value, "name");
-  if (name !== undefined) message.name = name;
-  return message;
+}
+
+/** A Document (its class, or a duck of it) as `{pageContent, metadata, id?}`. */
+function renderDocument(value: object): unknown {
+  const fields = value as Dict;
+  if (typeof fields.pageContent !== "string" || value.constructor?.name !== "Document") return undefined;
+  const document: Dict = { pageContent: fields.pageContent, metadata: fields.metadata };
+  const id = text(fields.id);
+  if (id !== undefined) document.id = id;
+  return document;
 }
 
 const ROLE_BY_CLASS: Record<string, string> = {
@@ -50,25 +63,24 @@ const ROLE_BY_CLASS: Record<string, string> = {
 };
 
 /** A LangChain object in its serialized form (`toJSON()`), rendered like the live object. */
-function renderSerialized(value: object): unknown {
-  const id = arrayField(value, "id");
-  const className = id?.[id.length - 1];
-  const kwargs = field(value, "kwargs");
+function renderSerialized(value: Dict): unknown {
+  const id = value.id;
+  const className = Array.isArray(id) ? id[id.length - 1] : undefined;
+  const kwargs = value.kwargs;
   if (typeof className !== "string" || typeof kwargs !== "object" || kwargs === null) return undefined;
-  if (className === "ChatPromptValue") return field(kwargs, "messages");
-  if (className === "StringPromptValue") return field(kwargs, "value");
+  const args = kwargs as Dict;
+  if (className === "ChatPromptValue") return args.messages;
+  if (className === "StringPromptValue") return args.value;
   const role =
     ROLE_BY_CLASS[className] ??
-    (className.endsWith("Message") || className.endsWith("MessageChunk")
-      ? stringField(kwargs, "role")
-      : undefined);
+    (className.endsWith("Message") || className.endsWith("MessageChunk") ? text(args.role) : undefined);
   if (role === undefined) return undefined;
-  const message: Record<string, unknown> = { role, content: field(kwargs, "content") };
-  const toolCalls = arrayField(kwargs, "tool_calls");
-  if (toolCalls !== undefined && toolCalls.length > 0) message.tool_calls = toolCalls;
-  const toolCallId = stringField(kwargs, "tool_call_id");
+  const message: Dict = { role, content: args.content };
+  const toolCalls = args.tool_calls;
+  if (Array.isArray(toolCalls) && toolCalls.length > 0) message.tool_calls = toolCalls;
+  const toolCallId = text(args.tool_call_id);
   if (toolCallId !== undefined) message.tool_call_id = toolCallId;
-  const name = stringField(kwargs, "name");
+  const name = text(args.name);
   if (name !== undefined) message.name = name;
   return message;
 }

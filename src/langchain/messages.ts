@@ -1,6 +1,5 @@
 import { mediaPlaceholder } from "../genai/json.js";
 import type { GenAIMessage, MessagePart } from "../genai/records.js";
-import { arrayField, field, isDict, stringField } from "./values.js";
 
 /**
  * LangChain messages → the GenAI message JSON shape (genai-semconv §3):
@@ -19,22 +18,32 @@ const ROLE_BY_TYPE: Record<string, string> = {
   function: "tool",
 };
 
+// Direct property reads, as in result.ts: each site sees the few message classes there are.
+
+type Dict = Record<string, unknown>;
+
+function dict(value: unknown): Dict | undefined {
+  return typeof value === "object" && value !== null ? (value as Dict) : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
 /** The message's LangChain type ("human", "ai", …), from `getType()`, `type` or `_getType()`. */
 export function messageType(message: unknown): string | undefined {
+  const candidate = dict(message);
+  if (candidate === undefined) return undefined;
   try {
-    const candidate = message as {
-      getType?: () => unknown;
-      _getType?: () => unknown;
-      type?: unknown;
-      role?: unknown;
-    };
-    if (typeof candidate.getType === "function") {
-      const type = candidate.getType();
+    const getType = candidate.getType;
+    if (typeof getType === "function") {
+      const type = getType.call(message);
       if (typeof type === "string") return type;
     }
     if (typeof candidate.type === "string") return candidate.type;
-    if (typeof candidate._getType === "function") {
-      const type = candidate._getType();
+    const legacyGetType = candidate._getType;
+    if (typeof legacyGetType === "function") {
+      const type = legacyGetType.call(message);
       if (typeof type === "string") return type;
     }
     if (typeof candidate.role === "string") return candidate.role;
@@ -48,7 +57,13 @@ export function messageRole(message: unknown): string {
   const type = messageType(message);
   if (type === undefined) return "user";
   // ChatMessage ("generic") carries its own role.
-  if (type === "generic" || type === "chat") return stringField(message, "role") ?? "user";
+  if (type === "generic" || type === "chat") {
+    try {
+      return text(dict(message)?.role) ?? "user";
+    } catch {
+      return "user";
+    }
+  }
   return ROLE_BY_TYPE[type] ?? type;
 }
 
@@ -75,36 +90,33 @@ function modalityOf(type: string, mimeType: string | undefined): string {
 /** One content block (OpenAI, Anthropic or LangChain v1 standard shape) → one part. */
 function contentBlockPart(block: unknown): MessagePart | undefined {
   if (typeof block === "string") return { type: "text", content: block };
-  if (!isDict(block)) return undefined;
-  const type = typeof block.type === "string" ? block.type : "unknown";
+  const fields = dict(block);
+  if (fields === undefined || Array.isArray(fields)) return undefined;
+  const type = typeof fields.type === "string" ? fields.type : "unknown";
   switch (type) {
     case "text":
     case "input_text":
     case "output_text":
-      return { type: "text", content: stringField(block, "text") ?? "" };
+      return { type: "text", content: text(fields.text) ?? "" };
     case "reasoning":
     case "thinking":
-      return {
-        type: "reasoning",
-        content: stringField(block, "reasoning") ?? stringField(block, "thinking") ?? "",
-      };
+      return { type: "reasoning", content: text(fields.reasoning) ?? text(fields.thinking) ?? "" };
     case "tool_use":
     case "tool_call":
     case "function_call":
       // Tool calls are read from `tool_calls`, which every provider fills; skip the raw block.
       return undefined;
   }
-  const mimeType = stringField(block, "mime_type") ?? stringField(block, "mimeType");
+  const mimeType = text(fields.mime_type) ?? text(fields.mimeType);
   const modality = modalityOf(type, mimeType);
-  const imageUrl = field(block, "image_url");
-  const url =
-    typeof imageUrl === "string" ? imageUrl : (stringField(imageUrl, "url") ?? stringField(block, "url"));
+  const imageUrl = fields.image_url;
+  const url = typeof imageUrl === "string" ? imageUrl : (text(dict(imageUrl)?.url) ?? text(fields.url));
   if (url !== undefined)
     return url.startsWith("data:") ? dataUrlPart(url, modality) : { type: "uri", modality, uri: url };
-  const data = stringField(block, "data") ?? stringField(field(block, "source"), "data");
+  const data = text(fields.data) ?? text(dict(fields.source)?.data);
   if (data !== undefined)
     return { type: "blob", modality, mime_type: mimeType, content: mediaPlaceholder(mimeType, data.length) };
-  const fileId = stringField(block, "file_id") ?? stringField(block, "fileId") ?? stringField(block, "id");
+  const fileId = text(fields.file_id) ?? text(fields.fileId) ?? text(fields.id);
   if (fileId !== undefined && (type === "file" || modality !== "document"))
     return { type: "file", modality, file_id: fileId };
   return { type };
@@ -115,24 +127,23 @@ function contentParts(content: unknown): MessagePart[] {
   if (!Array.isArray(content)) return [];
   const parts: MessagePart[] = [];
   for (const block of content) {
-    const part = contentBlockPart(block);
-    if (part !== undefined) parts.push(part);
+    try {
+      const part = contentBlockPart(block);
+      if (part !== undefined) parts.push(part);
+    } catch {
+      // A block with throwing accessors is left out.
+    }
   }
   return parts;
 }
 
-function toolCallParts(message: unknown): MessagePart[] {
-  const calls = arrayField(message, "tool_calls");
-  if (calls === undefined) return [];
+function toolCallParts(calls: unknown): MessagePart[] {
+  if (!Array.isArray(calls)) return [];
   const parts: MessagePart[] = [];
-  for (const call of calls) {
-    if (!isDict(call)) continue;
-    parts.push({
-      type: "tool_call",
-      id: stringField(call, "id"),
-      name: stringField(call, "name") ?? "",
-      arguments: call.args,
-    });
+  for (const item of calls) {
+    const call = dict(item);
+    if (call === undefined || Array.isArray(call)) continue;
+    parts.push({ type: "tool_call", id: text(call.id), name: text(call.name) ?? "", arguments: call.args });
   }
   return parts;
 }
@@ -140,16 +151,22 @@ function toolCallParts(message: unknown): MessagePart[] {
 /** One LangChain message → one GenAI message. */
 export function toGenAIMessage(message: unknown): GenAIMessage {
   const role = messageRole(message);
-  const content = field(message, "content");
-  let parts: MessagePart[];
-  if (role === "tool") {
-    parts = [{ type: "tool_call_response", id: stringField(message, "tool_call_id"), response: content }];
-  } else {
-    parts = contentParts(content);
-    if (role === "assistant") parts.push(...toolCallParts(message));
+  const fields = dict(message);
+  let parts: MessagePart[] = [];
+  let name: string | undefined;
+  try {
+    const content = fields?.content;
+    if (role === "tool") {
+      parts = [{ type: "tool_call_response", id: text(fields?.tool_call_id), response: content }];
+    } else {
+      parts = contentParts(content);
+      if (role === "assistant") parts.push(...toolCallParts(fields?.tool_calls));
+    }
+    name = text(fields?.name);
+  } catch {
+    // A message with throwing accessors: the parts read so far.
   }
   const genAIMessage: GenAIMessage = { role, parts };
-  const name = stringField(message, "name");
   if (name !== undefined) genAIMessage.name = name;
   return genAIMessage;
 }
@@ -165,7 +182,11 @@ export function splitChatInput(messages: readonly unknown[]): {
   const system: MessagePart[] = [];
   let first = 0;
   while (first < messages.length && messageRole(messages[first]) === "system") {
-    system.push(...contentParts(field(messages[first], "content")));
+    try {
+      system.push(...contentParts(dict(messages[first])?.content));
+    } catch {
+      // Unreadable content: no parts from this message.
+    }
     first++;
   }
   const input: GenAIMessage[] = [];

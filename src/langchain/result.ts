@@ -1,6 +1,5 @@
 import type { GenAIMessage, MessagePart, ModelResponse, TokenUsage } from "../genai/records.js";
 import { toGenAIMessage } from "./messages.js";
-import { arrayField, countField, field, firstString, isDict, stringField } from "./values.js";
 
 /** Provider finish reasons → the output-message enum of the spec (stop, length, content_filter, tool_call, error). */
 const FINISH_REASONS: Record<string, string> = {
@@ -28,59 +27,93 @@ export function normaliseFinishReason(reason: string): string {
   return FINISH_REASONS[reason.toLowerCase()] ?? reason.toLowerCase();
 }
 
-/** `output.generations` of an LLMResult: one list per prompt; a run has one prompt. */
-export function generationsOf(output: unknown): unknown[] {
-  const outer = arrayField(output, "generations");
-  if (outer === undefined) return [];
-  const first = outer[0];
-  return Array.isArray(first) ? first : outer;
+// The readers below read properties directly rather than through `field()`: each read site then
+// learns the few shapes it meets (a provider's messages, LangChain's generations) instead of every
+// shape the handler sees, which keeps property lookups fast. A getter that throws ends the reading
+// of that value; what was read so far stands.
+
+type Dict = Record<string, unknown>;
+
+function dict(value: unknown): Dict | undefined {
+  return typeof value === "object" && value !== null ? (value as Dict) : undefined;
 }
 
-function finishReasonOf(generation: unknown): string | undefined {
-  const info = field(generation, "generationInfo") ?? field(generation, "generation_info");
-  const metadata = field(field(generation, "message"), "response_metadata");
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/** A token count: a non-negative integer. */
+function tokens(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+}
+
+/** `output.generations` of an LLMResult: one list per prompt; a run has one prompt. */
+export function generationsOf(output: unknown): unknown[] {
+  try {
+    const outer = dict(output)?.generations;
+    if (!Array.isArray(outer)) return [];
+    const first = outer[0];
+    return Array.isArray(first) ? first : outer;
+  } catch {
+    return [];
+  }
+}
+
+function finishReasonOf(generation: Dict): string | undefined {
+  const info = dict(generation.generationInfo ?? generation.generation_info);
+  const fromInfo =
+    info === undefined
+      ? undefined
+      : (text(info.finish_reason) ?? text(info.finishReason) ?? text(info.stop_reason));
+  if (fromInfo !== undefined) return fromInfo;
+  const metadata = dict(dict(generation.message)?.response_metadata);
+  if (metadata === undefined) return undefined;
   return (
-    firstString(info, ["finish_reason", "finishReason", "stop_reason"]) ??
-    firstString(metadata, ["finish_reason", "finishReason", "stop_reason", "done_reason"])
+    text(metadata.finish_reason) ??
+    text(metadata.finishReason) ??
+    text(metadata.stop_reason) ??
+    text(metadata.done_reason)
   );
 }
 
 /** Usage from a message's `usage_metadata` (LangChain's normalised shape). */
-function usageFromMetadata(usage: unknown): TokenUsage | undefined {
-  if (!isDict(usage)) return undefined;
-  const input = field(usage, "input_token_details");
-  const output = field(usage, "output_token_details");
+function usageFromMetadata(value: unknown): TokenUsage | undefined {
+  const usage = dict(value);
+  if (usage === undefined || Array.isArray(usage)) return undefined;
+  const input = dict(usage.input_token_details);
+  const output = dict(usage.output_token_details);
   const result: TokenUsage = {
-    inputTokens: countField(usage, "input_tokens"),
-    outputTokens: countField(usage, "output_tokens"),
-    totalTokens: countField(usage, "total_tokens"),
-    cacheReadInputTokens: countField(input, "cache_read"),
-    cacheCreationInputTokens: countField(input, "cache_creation"),
-    reasoningOutputTokens: countField(output, "reasoning"),
+    inputTokens: tokens(usage.input_tokens),
+    outputTokens: tokens(usage.output_tokens),
+    totalTokens: tokens(usage.total_tokens),
+    cacheReadInputTokens: tokens(input?.cache_read),
+    cacheCreationInputTokens: tokens(input?.cache_creation),
+    reasoningOutputTokens: tokens(output?.reasoning),
   };
   return result.inputTokens === undefined && result.outputTokens === undefined ? undefined : result;
 }
 
 /** Usage from `llmOutput`: `tokenUsage` (OpenAI-style LLMs) or a raw provider `usage`. */
-function usageFromLlmOutput(llmOutput: unknown): TokenUsage | undefined {
-  const tokenUsage = field(llmOutput, "tokenUsage") ?? field(llmOutput, "token_usage");
-  if (isDict(tokenUsage)) {
+function usageFromLlmOutput(llmOutput: Dict | undefined): TokenUsage | undefined {
+  if (llmOutput === undefined) return undefined;
+  const tokenUsage = dict(llmOutput.tokenUsage ?? llmOutput.token_usage);
+  if (tokenUsage !== undefined && !Array.isArray(tokenUsage)) {
     const result: TokenUsage = {
-      inputTokens: countField(tokenUsage, "promptTokens") ?? countField(tokenUsage, "prompt_tokens"),
-      outputTokens: countField(tokenUsage, "completionTokens") ?? countField(tokenUsage, "completion_tokens"),
-      totalTokens: countField(tokenUsage, "totalTokens") ?? countField(tokenUsage, "total_tokens"),
+      inputTokens: tokens(tokenUsage.promptTokens) ?? tokens(tokenUsage.prompt_tokens),
+      outputTokens: tokens(tokenUsage.completionTokens) ?? tokens(tokenUsage.completion_tokens),
+      totalTokens: tokens(tokenUsage.totalTokens) ?? tokens(tokenUsage.total_tokens),
     };
     if (result.inputTokens !== undefined || result.outputTokens !== undefined) return result;
   }
-  const usage = field(llmOutput, "usage");
-  if (!isDict(usage)) return undefined;
-  const cacheRead = countField(usage, "cache_read_input_tokens");
-  const cacheCreation = countField(usage, "cache_creation_input_tokens");
-  const input = countField(usage, "input_tokens") ?? countField(usage, "prompt_tokens");
+  const usage = dict(llmOutput.usage);
+  if (usage === undefined || Array.isArray(usage)) return undefined;
+  const cacheRead = tokens(usage.cache_read_input_tokens);
+  const cacheCreation = tokens(usage.cache_creation_input_tokens);
+  const input = tokens(usage.input_tokens) ?? tokens(usage.prompt_tokens);
   const result: TokenUsage = {
     // Anthropic reports input without the cached part; the spec's input includes it.
     inputTokens: input === undefined ? undefined : input + (cacheRead ?? 0) + (cacheCreation ?? 0),
-    outputTokens: countField(usage, "output_tokens") ?? countField(usage, "completion_tokens"),
+    outputTokens: tokens(usage.output_tokens) ?? tokens(usage.completion_tokens),
     cacheReadInputTokens: cacheRead,
     cacheCreationInputTokens: cacheCreation,
   };
@@ -88,42 +121,51 @@ function usageFromLlmOutput(llmOutput: unknown): TokenUsage | undefined {
 }
 
 /** A reported cost: a finite, non-negative `cost` number. */
-function costOf(source: unknown): number | undefined {
-  const cost = field(source, "cost");
+function costOf(source: Dict | undefined): number | undefined {
+  const cost = source?.cost;
   return typeof cost === "number" && Number.isFinite(cost) && cost >= 0 ? cost : undefined;
 }
 
 /** A LangChain-generated message id (`run-<uuid>`, `lc_run--<uuid>`) is not the provider's response id. */
-function providerMessageId(message: unknown): string | undefined {
-  const id = stringField(message, "id");
+function providerMessageId(message: Dict | undefined): string | undefined {
+  const id = text(message?.id);
   if (id === undefined || id.startsWith("run-") || id.startsWith("lc_")) return undefined;
   return id;
 }
 
 /** The response side of a model call: model, id, finish reasons, usage. Never reads content. */
 export function readModelResponse(output: unknown): ModelResponse {
-  const generations = generationsOf(output);
-  const llmOutput = field(output, "llmOutput");
   const response: ModelResponse = { finishReasons: [] };
   let cost: number | undefined;
-  for (const generation of generations) {
-    const message = field(generation, "message");
-    const metadata = field(message, "response_metadata");
-    const info = field(generation, "generationInfo");
-    response.model ??=
-      firstString(metadata, ["model_name", "model", "model_id", "modelId"]) ??
-      stringField(info, "model_name");
-    response.id ??= stringField(metadata, "id") ?? providerMessageId(message);
-    // n>1 choices share one usage object; take the first rather than summing.
-    response.usage ??= usageFromMetadata(field(message, "usage_metadata"));
-    cost ??= costOf(field(metadata, "usage")) ?? costOf(metadata);
-    const reason = finishReasonOf(generation);
-    if (reason !== undefined) response.finishReasons.push(reason);
+  try {
+    for (const item of generationsOf(output)) {
+      const generation = dict(item);
+      if (generation === undefined) continue;
+      const message = dict(generation.message);
+      const metadata = dict(message?.response_metadata);
+      response.model ??=
+        text(metadata?.model_name) ??
+        text(metadata?.model) ??
+        text(metadata?.model_id) ??
+        text(metadata?.modelId) ??
+        text(dict(generation.generationInfo)?.model_name);
+      response.id ??= text(metadata?.id) ?? providerMessageId(message);
+      // n>1 choices share one usage object; take the first rather than summing.
+      response.usage ??= usageFromMetadata(message?.usage_metadata);
+      cost ??= costOf(dict(metadata?.usage)) ?? costOf(metadata);
+      const reason = finishReasonOf(generation);
+      if (reason !== undefined) response.finishReasons.push(reason);
+    }
+    const llmOutput = dict(dict(output)?.llmOutput);
+    if (llmOutput !== undefined) {
+      response.model ??= text(llmOutput.model_name) ?? text(llmOutput.model) ?? text(llmOutput.modelName);
+      response.id ??= text(llmOutput.id) ?? text(llmOutput.response_id);
+      response.usage ??= usageFromLlmOutput(llmOutput);
+      cost ??= costOf(llmOutput) ?? costOf(dict(llmOutput.tokenUsage));
+    }
+  } catch {
+    // A getter that throws: keep what was read.
   }
-  response.model ??= firstString(llmOutput, ["model_name", "model", "modelName"]);
-  response.id ??= firstString(llmOutput, ["id", "response_id"]);
-  response.usage ??= usageFromLlmOutput(llmOutput);
-  cost ??= costOf(llmOutput) ?? costOf(field(llmOutput, "tokenUsage"));
   if (cost !== undefined) response.cost = cost;
   return response;
 }
@@ -131,20 +173,25 @@ export function readModelResponse(output: unknown): ModelResponse {
 /** The generations as GenAI output messages (one per choice, with its finish reason). */
 export function readOutputMessages(output: unknown): GenAIMessage[] {
   const messages: GenAIMessage[] = [];
-  for (const generation of generationsOf(output)) {
-    const message = field(generation, "message");
-    let genAIMessage: GenAIMessage;
-    if (message !== undefined) {
-      genAIMessage = toGenAIMessage(message);
-    } else {
-      const text = stringField(generation, "text") ?? "";
-      const parts: MessagePart[] = [{ type: "text", content: text }];
-      genAIMessage = { role: "assistant", parts };
+  try {
+    for (const item of generationsOf(output)) {
+      const generation = dict(item);
+      if (generation === undefined) continue;
+      const message = generation.message;
+      let genAIMessage: GenAIMessage;
+      if (message !== undefined) {
+        genAIMessage = toGenAIMessage(message);
+      } else {
+        const parts: MessagePart[] = [{ type: "text", content: text(generation.text) ?? "" }];
+        genAIMessage = { role: "assistant", parts };
+      }
+      // An unreported reason is left out rather than guessed (optional in the dev spec).
+      const reason = finishReasonOf(generation);
+      if (reason !== undefined) genAIMessage.finish_reason = normaliseFinishReason(reason);
+      messages.push(genAIMessage);
     }
-    // An unreported reason is left out rather than guessed (optional in the dev spec).
-    const reason = finishReasonOf(generation);
-    if (reason !== undefined) genAIMessage.finish_reason = normaliseFinishReason(reason);
-    messages.push(genAIMessage);
+  } catch {
+    // A getter that throws: keep the messages read.
   }
   return messages;
 }

@@ -57,10 +57,15 @@ export class ToolCatalog {
 
 /** A tool's output: a ToolMessage (when called with a tool call) or the raw value. */
 export function readToolResult(output: unknown): { content: unknown; failed: boolean } {
-  const type = field(output, "type");
-  const isToolMessage =
-    type === "tool" ||
-    (typeof field(output, "tool_call_id") === "string" && field(output, "content") !== undefined);
-  if (!isToolMessage) return { content: output, failed: false };
-  return { content: field(output, "content"), failed: field(output, "status") === "error" };
+  if (typeof output !== "object" || output === null) return { content: output, failed: false };
+  try {
+    const message = output as { type?: unknown; tool_call_id?: unknown; content?: unknown; status?: unknown };
+    const content = message.content;
+    const isToolMessage =
+      message.type === "tool" || (typeof message.tool_call_id === "string" && content !== undefined);
+    if (!isToolMessage) return { content: output, failed: false };
+    return { content, failed: message.status === "error" };
+  } catch {
+    return { content: output, failed: false };
+  }
 }
