@@ -12,7 +12,8 @@ import {
 import { ChatGenerationChunk } from "@langchain/core/outputs";
 import { expect } from "chai";
 import fc from "fast-check";
-import { toBoundedJson, toBoundedText } from "../src/genai/json.js";
+import { toBoundedJson, toBoundedJsonWith, toBoundedText } from "../src/genai/json.js";
+import { messagesJson, partsJson } from "../src/genai/message-json.js";
 import { readDocuments } from "../src/langchain/documents.js";
 import { splitChatInput, toGenAIMessage } from "../src/langchain/messages.js";
 import { NO_METADATA, readRunMetadata } from "../src/langchain/metadata.js";
@@ -279,6 +280,38 @@ describe("LangChain readers", () => {
       expect(system).to.deep.equal([{ type: "text", content: "Be brief." }]);
       expect(input.map((message) => message.role)).to.deep.equal(["user", "critic"]);
     });
+  });
+
+  it("writes GenAI messages directly exactly as the generic writer does", () => {
+    const base64 = Buffer.alloc(300, 1).toString("base64");
+    const records = [
+      new SystemMessage("Be brief."),
+      new HumanMessage({
+        content: [
+          { type: "text", text: 'Line one\nline "two"' },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${base64}` } },
+          { type: "reasoning", reasoning: "hmm" },
+          { type: "custom_block", payload: 1 },
+        ],
+      }),
+      new AIMessage({
+        content: "Let me check.",
+        name: "planner",
+        tool_calls: [{ id: "call_1", name: "weather", args: { city: "Paris", n: 10n }, type: "tool_call" }],
+      }),
+      new ToolMessage({ content: [{ type: "text", text: "rainy" }], tool_call_id: "call_1" }),
+      new ChatMessage({ role: "critic", content: "Too long" }),
+    ].map(toGenAIMessage);
+    records[2].finish_reason = "tool_call";
+    const direct = toBoundedJsonWith((writer) => messagesJson(writer, records));
+    expect(direct.json).to.equal(toBoundedJson(records).json);
+    const parts = records[1].parts;
+    expect(toBoundedJsonWith((writer) => partsJson(writer, parts)).json).to.equal(toBoundedJson(parts).json);
+    // The budget still applies to every text, and the cut is marked.
+    const tight = { maxChars: 12, maxDepth: 20, maxItems: 1000 };
+    const cut = toBoundedJsonWith((writer) => messagesJson(writer, records), tight);
+    expect(cut.truncated).to.equal(true);
+    expect(JSON.parse(cut.json)).to.have.length(records.length);
   });
 
   describe("model responses", () => {

@@ -1,6 +1,13 @@
 import type { Span } from "@opentelemetry/api";
 import { ATTR_TRUNCATED } from "./attributes.js";
-import { type JsonBudget, type JsonReplacer, toBoundedJson, toBoundedText } from "./json.js";
+import {
+  type JsonBudget,
+  type JsonReplacer,
+  type JsonWriter,
+  toBoundedJson,
+  toBoundedJsonWith,
+  toBoundedText,
+} from "./json.js";
 
 /** A user function applied to every captured string before it is set on a span. */
 export type ContentMask = (value: string, attribute: string) => string;
@@ -71,6 +78,17 @@ export class ContentCapture {
     span.setAttribute(attribute, captured.json);
     if (captured.truncated) this.markTruncated(span, attribute);
     return captured;
+  }
+
+  /**
+   * Sets `attribute` to JSON of a known shape that `write` composes (see toBoundedJsonWith), when
+   * capture is on.
+   */
+  setWrittenJson(span: Span, attribute: string, write: (writer: JsonWriter) => string): void {
+    if (!this.enabled) return;
+    const { json, truncated } = toBoundedJsonWith(write, this.budget, this.maskFor(attribute));
+    span.setAttribute(attribute, json);
+    if (truncated) this.markTruncated(span, attribute);
   }
 
   /** Sets `attribute` to the bounded text, when capture is on. Returns the text set, if any. */

@@ -28,6 +28,7 @@ import {
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 } from "./attributes.js";
 import type { ContentCapture } from "./capture.js";
+import { messagesJson, partsJson } from "./message-json.js";
 import type {
   GenAIMessage,
   InferenceOperation,
@@ -86,10 +87,10 @@ export interface InferenceInput {
 export function captureInferenceInput(span: Span, capture: ContentCapture, read: () => InferenceInput): void {
   if (!capture.enabled) return;
   const input = read();
-  if (input.systemInstructions.length > 0) {
-    capture.setJson(span, ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, () => input.systemInstructions);
-  }
-  capture.setJson(span, ATTR_GEN_AI_INPUT_MESSAGES, () => input.messages);
+  const system = input.systemInstructions;
+  if (system.length > 0)
+    capture.setWrittenJson(span, ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, (writer) => partsJson(writer, system));
+  capture.setWrittenJson(span, ATTR_GEN_AI_INPUT_MESSAGES, (writer) => messagesJson(writer, input.messages));
   if (input.tools !== undefined) capture.setJson(span, ATTR_GEN_AI_TOOL_DEFINITIONS, () => input.tools);
 }
 
@@ -125,5 +126,7 @@ export function captureInferenceOutput(
   capture: ContentCapture,
   read: () => GenAIMessage[],
 ): void {
-  capture.setJson(span, ATTR_GEN_AI_OUTPUT_MESSAGES, read);
+  if (!capture.enabled) return;
+  const messages = read();
+  capture.setWrittenJson(span, ATTR_GEN_AI_OUTPUT_MESSAGES, (writer) => messagesJson(writer, messages));
 }

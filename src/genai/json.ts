@@ -137,7 +137,7 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * LangChain values rendered. Every property is read once, so a getter that answers differently the
  * second time cannot make the text invalid, and nothing of the original is copied before writing.
  */
-class JsonWriter {
+export class JsonWriter {
   truncated = false;
   private remaining: number;
   private nodes: number;
@@ -164,6 +164,16 @@ class JsonWriter {
     const kept = Math.max(0, this.remaining);
     this.remaining = 0;
     return cutText(clean, kept);
+  }
+
+  /** A captured string as a JSON string literal, after the content rules. */
+  string(value: string): string {
+    return quote(this.text(value));
+  }
+
+  /** The JSON of a value nested in a structure the caller writes itself ("null" for undefined). */
+  nested(value: unknown): string {
+    return this.write(value, 1) ?? "null";
   }
 
   /** The JSON of `value`; undefined where JSON leaves a value out (undefined). */
@@ -380,15 +390,38 @@ export function toBoundedJson(
 ): BoundedJson {
   try {
     const writer = new JsonWriter(budget, mask, replace);
-    const json = writer.write(value, 0) ?? "null";
-    // The text is a rope of the pieces written; reading a character flattens it in V8, so a span
-    // waiting for export keeps one string rather than every piece.
-    json.charCodeAt(0);
-    return { json, truncated: writer.truncated };
+    return { json: flattened(writer.write(value, 0) ?? "null"), truncated: writer.truncated };
   } catch {
     // Only a broken runtime gets here (e.g. a stack overflow in a user's toJSON or mask).
     return { json: '"[unserializable]"', truncated: true };
   }
+}
+
+/**
+ * Writes JSON of a known shape: `write` composes the text and calls the writer for every string
+ * and value that came from the application, so the content rules and the budget still apply.
+ * Never throws.
+ */
+export function toBoundedJsonWith(
+  write: (writer: JsonWriter) => string,
+  budget: JsonBudget = DEFAULT_JSON_BUDGET,
+  mask?: (text: string) => string,
+): BoundedJson {
+  try {
+    const writer = new JsonWriter(budget, mask, undefined);
+    return { json: flattened(write(writer)), truncated: writer.truncated };
+  } catch {
+    return { json: '"[unserializable]"', truncated: true };
+  }
+}
+
+/**
+ * The text is a rope of the pieces written; reading a character flattens it in V8, so a span
+ * waiting for export keeps one string rather than every piece.
+ */
+function flattened(json: string): string {
+  json.charCodeAt(0);
+  return json;
 }
 
 /** Masks and cuts a plain string to the budget; never throws. */

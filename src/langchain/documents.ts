@@ -32,7 +32,12 @@ function readDocumentMetadata(metadata: unknown): { id?: string; score?: number 
       const asId = ID_RANK.get(key);
       if ((asScore === undefined && asId === undefined) || !Object.hasOwn(fields, key)) continue;
       const value = fields[key];
-      if (asScore !== undefined && asScore < scoreRank && typeof value === "number" && Number.isFinite(value)) {
+      if (
+        asScore !== undefined &&
+        asScore < scoreRank &&
+        typeof value === "number" &&
+        Number.isFinite(value)
+      ) {
         scoreRank = asScore;
         found.score = value;
       }
