@@ -640,7 +640,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       return start;
     }
     const node = readGraphNode(name, metadata, tags);
-    start.graph = { agentName, graphNode: node !== undefined };
+    if (agentName !== undefined || node !== undefined)
+      start.graph = { agentName, graphNode: node !== undefined };
     if (node !== undefined) {
       start.attributes[ATTR_LANGGRAPH_NODE] = node.node;
       if (node.step !== undefined) start.attributes[ATTR_LANGGRAPH_STEP] = node.step;

@@ -73,6 +73,25 @@ export interface RunMetadata {
   shown: unknown[] | undefined;
 }
 
+/** No metadata: what a run without any reads as (shared, never changed). */
+export const NO_METADATA: RunMetadata = Object.freeze({
+  graphNode: undefined,
+  graphStep: undefined,
+  agentName: undefined,
+  threadId: undefined,
+  prompt: undefined,
+  lsProvider: undefined,
+  lsModelName: undefined,
+  lsTemperature: undefined,
+  lsMaxTokens: undefined,
+  lsStop: undefined,
+  userId: undefined,
+  sessionId: undefined,
+  traceName: undefined,
+  tagValues: undefined,
+  shown: undefined,
+});
+
 function nonEmptyString(value: unknown): string | undefined {
   return typeof value === "string" && value.length > 0 ? value : undefined;
 }
@@ -92,6 +111,7 @@ export function isControlMetadataKey(key: string): boolean {
  * a numeric session id (a LangGraph thread_id may be a number) counts only when no key holds a string.
  */
 export function readRunMetadata(metadata: unknown): RunMetadata {
+  if (typeof metadata !== "object" || metadata === null || isEmpty(metadata)) return NO_METADATA;
   const read: RunMetadata = {
     graphNode: undefined,
     graphStep: undefined,
@@ -109,7 +129,6 @@ export function readRunMetadata(metadata: unknown): RunMetadata {
     tagValues: undefined,
     shown: undefined,
   };
-  if (typeof metadata !== "object" || metadata === null) return read;
   const ranks: Ranks = {
     user: Number.POSITIVE_INFINITY,
     session: Number.POSITIVE_INFINITY,
@@ -214,5 +233,12 @@ function appended(list: unknown[] | undefined, ...items: unknown[]): unknown[] {
   return list;
 }
 
-/** No metadata: what a run without any reads as. */
-export const NO_METADATA: RunMetadata = Object.freeze(readRunMetadata(undefined));
+/** An object without enumerable keys (most chain runs' metadata); a proxy that cannot tell is not empty. */
+function isEmpty(object: object): boolean {
+  try {
+    for (const _ in object) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
