@@ -381,6 +381,23 @@ describe("OpenTelemetryCallbackHandler", () => {
   });
 
   describe("content capture", () => {
+    it("cuts message content to maxContentLength but never the roles and finish reasons around it", async () => {
+      tracing = setupTestTracing({ maxContentLength: 8, mask: (text) => text.toUpperCase() });
+      await scripted().invoke("a question longer than eight characters", { callbacks: [tracing.handler] });
+      const span = tracing.spans()[0];
+      const input = jsonAttribute(span, "gen_ai.input.messages") as {
+        role: string;
+        parts: { content: string }[];
+      }[];
+      expect(input[0].role).to.equal("user");
+      expect(input[0].parts[0].content).to.equal("A QUESTI…[truncated 31 chars]");
+      const output = jsonAttribute(span, "gen_ai.output.messages") as {
+        role: string;
+        finish_reason: string;
+      }[];
+      expect(output[0]).to.include({ role: "assistant", finish_reason: "tool_call" });
+    });
+
     it("captureContent: false records no content at all", async () => {
       tracing = setupTestTracing({ captureContent: false });
       await ragPipeline(scripted()).invoke({ question: "refunds?" }, { callbacks: [tracing.handler] });

@@ -131,6 +131,9 @@ function keyInfo(key: string): KeyInfo {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+/** Longest label (see JsonWriter.label) written whole. */
+const MAX_LABEL_CHARS = 128;
+
 /**
  * Writes a value as JSON in one pass: strings within the budget, masked, free of credentials and
  * inline media; no cycles, BigInt, functions in arrays, non-finite numbers or `toJSON` surprises;
@@ -169,6 +172,15 @@ export class JsonWriter {
   /** A captured string as a JSON string literal, after the content rules. */
   string(value: string): string {
     return quote(this.text(value));
+  }
+
+  /**
+   * A label of the structure rather than content (a message role, a finish reason, a tool call's
+   * name and id): quoted as it is, neither masked nor counted against the content budget, and cut
+   * at MAX_LABEL_CHARS.
+   */
+  label(value: string): string {
+    return quote(value.length <= MAX_LABEL_CHARS ? value : cutText(value, MAX_LABEL_CHARS));
   }
 
   /** The JSON of a value nested in a structure the caller writes itself ("null" for undefined). */
