@@ -56,8 +56,8 @@ import {
   setTimeToFirstChunk,
 } from "./genai/inference.js";
 import type { InferenceOperation } from "./genai/records.js";
-import { retrievalSpanName, retrievalStartAttributes } from "./genai/retrieval.js";
-import { toolSpanName, toolStartAttributes } from "./genai/tool.js";
+import { RETRIEVAL_START_ATTRIBUTES, retrievalAttributes, retrievalSpanName } from "./genai/retrieval.js";
+import { TOOL_START_ATTRIBUTES, toolAttributes, toolSpanName } from "./genai/tool.js";
 import { readDocuments } from "./langchain/documents.js";
 import {
   interruptValues,
@@ -313,7 +313,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       }
       const start = this.chainStart(className, inputs, name, tags, meta);
       if (typeof runType === "string" && runType.length > 0)
-        start.attributes[ATTR_LANGCHAIN_RUN_TYPE] = runType;
+        start.extra = { [ATTR_LANGCHAIN_RUN_TYPE]: runType };
       const run = this.startRun(runId, asOptionalString(parentRunId), start);
       if (run === undefined) return;
       if (run.graphNode && AGENT_NODES.has(run.name) && parentRun?.kind === "workflow")
@@ -406,7 +406,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         name: toolSpanName(name),
         kind: SpanKind.INTERNAL,
         runKind: "tool",
-        attributes: toolStartAttributes({
+        attributes: TOOL_START_ATTRIBUTES,
+        extra: toolAttributes({
           name,
           description: this.tools.description(name),
           callId: asOptionalString(toolCallId),
@@ -469,7 +470,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         name: retrievalSpanName(dataSource),
         kind: SpanKind.INTERNAL,
         runKind: "retriever",
-        attributes: retrievalStartAttributes(dataSource),
+        attributes: RETRIEVAL_START_ATTRIBUTES,
+        extra: retrievalAttributes(dataSource),
         metadata: readRunMetadata(metadata),
         tags,
       });
@@ -729,13 +731,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       { kind: start.kind, attributes: start.attributes, startTime: pinned?.time, links: start.links },
       parent,
     );
-    if (scope.identity !== undefined) span.setAttributes(scope.identity);
-    span.setAttribute(ATTR_LANGCHAIN_RUN_ID, runId);
-    if (this.config.langfuse) span.setAttribute(LANGFUSE_OBSERVATION_TYPE, OBSERVATION_TYPES[start.runKind]);
-    // The rest: on the span now, or, for a model run, kept until its response is set.
+    // A model run's other attributes wait for its end; a tool's name and a retriever's data source
+    // come right after the sampling-relevant ones.
     const isModel = start.runKind === "model";
     const later: Attributes | undefined = isModel ? (start.extra ?? {}) : undefined;
     if (!isModel && start.extra !== undefined) span.setAttributes(start.extra);
+    if (scope.identity !== undefined) span.setAttributes(scope.identity);
+    span.setAttribute(ATTR_LANGCHAIN_RUN_ID, runId);
+    if (this.config.langfuse) span.setAttribute(LANGFUSE_OBSERVATION_TYPE, OBSERVATION_TYPES[start.runKind]);
     if (start.runKind === "chain")
       setLater(span, later, ATTR_GEN_AI_WORKFLOW_NAME, scope.workflowName ?? start.name);
     if (scope.attributes !== undefined) setAllLater(span, later, scope.attributes);

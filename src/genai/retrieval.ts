@@ -10,9 +10,12 @@ export function retrievalSpanName(dataSource: string): string {
   return `${GEN_AI_OPERATION_NAME_VALUE_RETRIEVAL} ${dataSource}`;
 }
 
-export function retrievalStartAttributes(dataSource: string): Attributes {
-  return {
-    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_RETRIEVAL,
-    [ATTR_GEN_AI_DATA_SOURCE_ID]: dataSource,
-  };
+/** The sampling-relevant attribute (genai-semconv §2, "s"): passed to `startSpan`. */
+export const RETRIEVAL_START_ATTRIBUTES: Attributes = Object.freeze({
+  [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_RETRIEVAL,
+});
+
+/** The others, set right after start. */
+export function retrievalAttributes(dataSource: string): Attributes {
+  return { [ATTR_GEN_AI_DATA_SOURCE_ID]: dataSource };
 }

@@ -20,9 +20,14 @@ export function toolSpanName(name: string): string {
   return `${GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL} ${name}`;
 }
 
-export function toolStartAttributes(tool: ToolExecution): Attributes {
+/** The sampling-relevant attribute (genai-semconv §2, "s"): passed to `startSpan`. */
+export const TOOL_START_ATTRIBUTES: Attributes = Object.freeze({
+  [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+});
+
+/** The others, set right after start (an attribute given to `startSpan` is copied twice more). */
+export function toolAttributes(tool: ToolExecution): Attributes {
   const attributes: Attributes = {
-    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
     [ATTR_GEN_AI_TOOL_NAME]: tool.name,
     // LangChain tools are functions the application runs (spec values: function, extension, datastore).
     [ATTR_GEN_AI_TOOL_TYPE]: "function",
