@@ -15,6 +15,7 @@ export const CONTENDERS = [
   "minimal",
   "langchain-otel",
   "langchain-otel-no-content",
+  "output-floor",
   "langfuse",
   "openinference",
 ];
@@ -133,6 +134,13 @@ export async function setUpContender(name, exporter) {
         tracerProvider: p,
         captureContent: name === "langchain-otel",
       });
+      return { callbacks: [handler], handler, provider: p };
+    }
+    case "output-floor": {
+      // langchain-otel's spans, attributes and content written with none of its rules (floor-handler.mjs).
+      const { FloorHandler } = await import("./floor-handler.mjs");
+      const p = provider(new BatchSpanProcessor(exporter, BATCH));
+      const handler = new FloorHandler(p.getTracer("output-floor"));
       return { callbacks: [handler], handler, provider: p };
     }
     case "langfuse": {

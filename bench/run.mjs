@@ -22,7 +22,14 @@ const only = process.argv.includes("--only")
   : undefined;
 
 /** Contenders with a handler of their own, whose callbacks the replay feeds directly. */
-const REPLAYED = ["minimal", "langchain-otel", "langchain-otel-no-content", "langfuse", "openinference"];
+const REPLAYED = [
+  "minimal",
+  "langchain-otel",
+  "langchain-otel-no-content",
+  "output-floor",
+  "langfuse",
+  "openinference",
+];
 const WORKLOADS = ["rag", "rag-stream", "agent"];
 const contenders = only
   ? CONTENDERS.filter((name) => only.includes(name) || name === "none" || name === "minimal")
