@@ -1,4 +1,5 @@
 import type { RetrievedDocument } from "../genai/records.js";
+import type { Dict } from "./values.js";
 
 /** Metadata keys of a document's score and id, best first (retrievers spell them differently). */
 const SCORE_KEYS = [
@@ -13,8 +14,6 @@ const SCORE_KEYS = [
 const ID_KEYS = ["id", "_id", "doc_id", "document_id", "source"];
 const SCORE_RANK = new Map(SCORE_KEYS.map((key, rank) => [key, rank]));
 const ID_RANK = new Map(ID_KEYS.map((key, rank) => [key, rank]));
-
-type Dict = Record<string, unknown>;
 
 /**
  * The score and id in a document's metadata: one pass over its keys (metadata shapes vary by

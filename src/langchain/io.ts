@@ -1,10 +1,5 @@
 import { messageRole, messageType } from "./messages.js";
-
-type Dict = Record<string, unknown>;
-
-function text(value: unknown): string | undefined {
-  return typeof value === "string" && value.length > 0 ? value : undefined;
-}
+import { type Dict, nonEmptyString } from "./values.js";
 
 /**
  * How LangChain values read in captured inputs and outputs: messages as `{role, content}` (not
@@ -29,9 +24,9 @@ export function renderLangChainValue(value: object): unknown {
     const message: Dict = { role: messageRole(value), content };
     const toolCalls = fields.tool_calls;
     if (Array.isArray(toolCalls) && toolCalls.length > 0) message.tool_calls = toolCalls;
-    const toolCallId = text(fields.tool_call_id);
+    const toolCallId = nonEmptyString(fields.tool_call_id);
     if (toolCallId !== undefined) message.tool_call_id = toolCallId;
-    const name = text(fields.name);
+    const name = nonEmptyString(fields.name);
     if (name !== undefined) message.name = name;
     return message;
   } catch {
@@ -45,7 +40,7 @@ function renderDocument(value: object): unknown {
   const fields = value as Dict;
   if (typeof fields.pageContent !== "string" || value.constructor?.name !== "Document") return undefined;
   const document: Dict = { pageContent: fields.pageContent, metadata: fields.metadata };
-  const id = text(fields.id);
+  const id = nonEmptyString(fields.id);
   if (id !== undefined) document.id = id;
   return document;
 }
@@ -73,14 +68,16 @@ function renderSerialized(value: Dict): unknown {
   if (className === "StringPromptValue") return args.value;
   const role =
     ROLE_BY_CLASS[className] ??
-    (className.endsWith("Message") || className.endsWith("MessageChunk") ? text(args.role) : undefined);
+    (className.endsWith("Message") || className.endsWith("MessageChunk")
+      ? nonEmptyString(args.role)
+      : undefined);
   if (role === undefined) return undefined;
   const message: Dict = { role, content: args.content };
   const toolCalls = args.tool_calls;
   if (Array.isArray(toolCalls) && toolCalls.length > 0) message.tool_calls = toolCalls;
-  const toolCallId = text(args.tool_call_id);
+  const toolCallId = nonEmptyString(args.tool_call_id);
   if (toolCallId !== undefined) message.tool_call_id = toolCallId;
-  const name = text(args.name);
+  const name = nonEmptyString(args.name);
   if (name !== undefined) message.name = name;
   return message;
 }

@@ -1,5 +1,6 @@
 import { mediaPlaceholder } from "../genai/json.js";
 import type { GenAIMessage, MessagePart } from "../genai/records.js";
+import { asDict, nonEmptyString } from "./values.js";
 
 /**
  * LangChain messages → the GenAI message JSON shape (genai-semconv §3):
@@ -20,19 +21,9 @@ const ROLE_BY_TYPE: Record<string, string> = {
 
 // Direct property reads, as in result.ts: each site sees the few message classes there are.
 
-type Dict = Record<string, unknown>;
-
-function dict(value: unknown): Dict | undefined {
-  return typeof value === "object" && value !== null ? (value as Dict) : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === "string" && value.length > 0 ? value : undefined;
-}
-
 /** The message's LangChain type ("human", "ai", …), from `getType()`, `type` or `_getType()`. */
 export function messageType(message: unknown): string | undefined {
-  const candidate = dict(message);
+  const candidate = asDict(message);
   if (candidate === undefined) return undefined;
   try {
     const getType = candidate.getType;
@@ -59,7 +50,7 @@ export function messageRole(message: unknown): string {
   // ChatMessage ("generic") carries its own role.
   if (type === "generic" || type === "chat") {
     try {
-      return text(dict(message)?.role) ?? "user";
+      return nonEmptyString(asDict(message)?.role) ?? "user";
     } catch {
       return "user";
     }
@@ -90,33 +81,39 @@ function modalityOf(type: string, mimeType: string | undefined): string {
 /** One content block (OpenAI, Anthropic or LangChain v1 standard shape) → one part. */
 function contentBlockPart(block: unknown): MessagePart | undefined {
   if (typeof block === "string") return { type: "text", content: block };
-  const fields = dict(block);
+  const fields = asDict(block);
   if (fields === undefined || Array.isArray(fields)) return undefined;
   const type = typeof fields.type === "string" ? fields.type : "unknown";
   switch (type) {
     case "text":
     case "input_text":
     case "output_text":
-      return { type: "text", content: text(fields.text) ?? "" };
+      return { type: "text", content: nonEmptyString(fields.text) ?? "" };
     case "reasoning":
     case "thinking":
-      return { type: "reasoning", content: text(fields.reasoning) ?? text(fields.thinking) ?? "" };
+      return {
+        type: "reasoning",
+        content: nonEmptyString(fields.reasoning) ?? nonEmptyString(fields.thinking) ?? "",
+      };
     case "tool_use":
     case "tool_call":
     case "function_call":
       // Tool calls are read from `tool_calls`, which every provider fills; skip the raw block.
       return undefined;
   }
-  const mimeType = text(fields.mime_type) ?? text(fields.mimeType);
+  const mimeType = nonEmptyString(fields.mime_type) ?? nonEmptyString(fields.mimeType);
   const modality = modalityOf(type, mimeType);
   const imageUrl = fields.image_url;
-  const url = typeof imageUrl === "string" ? imageUrl : (text(dict(imageUrl)?.url) ?? text(fields.url));
+  const url =
+    typeof imageUrl === "string"
+      ? imageUrl
+      : (nonEmptyString(asDict(imageUrl)?.url) ?? nonEmptyString(fields.url));
   if (url !== undefined)
     return url.startsWith("data:") ? dataUrlPart(url, modality) : { type: "uri", modality, uri: url };
-  const data = text(fields.data) ?? text(dict(fields.source)?.data);
+  const data = nonEmptyString(fields.data) ?? nonEmptyString(asDict(fields.source)?.data);
   if (data !== undefined)
     return { type: "blob", modality, mime_type: mimeType, content: mediaPlaceholder(mimeType, data.length) };
-  const fileId = text(fields.file_id) ?? text(fields.fileId) ?? text(fields.id);
+  const fileId = nonEmptyString(fields.file_id) ?? nonEmptyString(fields.fileId) ?? nonEmptyString(fields.id);
   if (fileId !== undefined && (type === "file" || modality !== "document"))
     return { type: "file", modality, file_id: fileId };
   return { type };
@@ -141,9 +138,14 @@ function toolCallParts(calls: unknown): MessagePart[] {
   if (!Array.isArray(calls)) return [];
   const parts: MessagePart[] = [];
   for (const item of calls) {
-    const call = dict(item);
+    const call = asDict(item);
     if (call === undefined || Array.isArray(call)) continue;
-    parts.push({ type: "tool_call", id: text(call.id), name: text(call.name) ?? "", arguments: call.args });
+    parts.push({
+      type: "tool_call",
+      id: nonEmptyString(call.id),
+      name: nonEmptyString(call.name) ?? "",
+      arguments: call.args,
+    });
   }
   return parts;
 }
@@ -151,18 +153,18 @@ function toolCallParts(calls: unknown): MessagePart[] {
 /** One LangChain message → one GenAI message. */
 export function toGenAIMessage(message: unknown): GenAIMessage {
   const role = messageRole(message);
-  const fields = dict(message);
+  const fields = asDict(message);
   let parts: MessagePart[] = [];
   let name: string | undefined;
   try {
     const content = fields?.content;
     if (role === "tool") {
-      parts = [{ type: "tool_call_response", id: text(fields?.tool_call_id), response: content }];
+      parts = [{ type: "tool_call_response", id: nonEmptyString(fields?.tool_call_id), response: content }];
     } else {
       parts = contentParts(content);
       if (role === "assistant") parts.push(...toolCallParts(fields?.tool_calls));
     }
-    name = text(fields?.name);
+    name = nonEmptyString(fields?.name);
   } catch {
     // A message with throwing accessors: the parts read so far.
   }
@@ -183,7 +185,7 @@ export function splitChatInput(messages: readonly unknown[]): {
   let first = 0;
   while (first < messages.length && messageRole(messages[first]) === "system") {
     try {
-      system.push(...contentParts(dict(messages[first])?.content));
+      system.push(...contentParts(asDict(messages[first])?.content));
     } catch {
       // Unreadable content: no parts from this message.
     }

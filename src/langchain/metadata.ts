@@ -1,3 +1,5 @@
+import { finiteNumber, nonEmptyString } from "./values.js";
+
 /**
  * A run's metadata, read in one pass over its keys. Metadata objects differ in shape from run to
  * run, so a lookup per interesting key (two dozen of them, most absent) is a megamorphic property
@@ -91,14 +93,6 @@ export const NO_METADATA: RunMetadata = Object.freeze({
   tagValues: undefined,
   shown: undefined,
 });
-
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === "string" && value.length > 0 ? value : undefined;
-}
-
-function finiteNumber(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
 
 /** Run metadata worth showing: without the control keys above, LangChain's `ls_*` model hints and its version stamp. */
 export function isControlMetadataKey(key: string): boolean {

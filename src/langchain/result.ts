@@ -1,5 +1,6 @@
 import type { GenAIMessage, MessagePart, ModelResponse, TokenUsage } from "../genai/records.js";
 import { toGenAIMessage } from "./messages.js";
+import { asDict, type Dict, nonEmptyString } from "./values.js";
 
 /** Provider finish reasons → the output-message enum of the spec (stop, length, content_filter, tool_call, error). */
 const FINISH_REASONS: Record<string, string> = {
@@ -32,16 +33,6 @@ export function normaliseFinishReason(reason: string): string {
 // shape the handler sees, which keeps property lookups fast. A getter that throws ends the reading
 // of that value; what was read so far stands.
 
-type Dict = Record<string, unknown>;
-
-function dict(value: unknown): Dict | undefined {
-  return typeof value === "object" && value !== null ? (value as Dict) : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === "string" && value.length > 0 ? value : undefined;
-}
-
 /** A token count: a non-negative integer. */
 function tokens(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
@@ -50,7 +41,7 @@ function tokens(value: unknown): number | undefined {
 /** `output.generations` of an LLMResult: one list per prompt; a run has one prompt. */
 export function generationsOf(output: unknown): unknown[] {
   try {
-    const outer = dict(output)?.generations;
+    const outer = asDict(output)?.generations;
     if (!Array.isArray(outer)) return [];
     const first = outer[0];
     return Array.isArray(first) ? first : outer;
@@ -60,28 +51,30 @@ export function generationsOf(output: unknown): unknown[] {
 }
 
 function finishReasonOf(generation: Dict): string | undefined {
-  const info = dict(generation.generationInfo ?? generation.generation_info);
+  const info = asDict(generation.generationInfo ?? generation.generation_info);
   const fromInfo =
     info === undefined
       ? undefined
-      : (text(info.finish_reason) ?? text(info.finishReason) ?? text(info.stop_reason));
+      : (nonEmptyString(info.finish_reason) ??
+        nonEmptyString(info.finishReason) ??
+        nonEmptyString(info.stop_reason));
   if (fromInfo !== undefined) return fromInfo;
-  const metadata = dict(dict(generation.message)?.response_metadata);
+  const metadata = asDict(asDict(generation.message)?.response_metadata);
   if (metadata === undefined) return undefined;
   return (
-    text(metadata.finish_reason) ??
-    text(metadata.finishReason) ??
-    text(metadata.stop_reason) ??
-    text(metadata.done_reason)
+    nonEmptyString(metadata.finish_reason) ??
+    nonEmptyString(metadata.finishReason) ??
+    nonEmptyString(metadata.stop_reason) ??
+    nonEmptyString(metadata.done_reason)
   );
 }
 
 /** Usage from a message's `usage_metadata` (LangChain's normalised shape). */
 function usageFromMetadata(value: unknown): TokenUsage | undefined {
-  const usage = dict(value);
+  const usage = asDict(value);
   if (usage === undefined || Array.isArray(usage)) return undefined;
-  const input = dict(usage.input_token_details);
-  const output = dict(usage.output_token_details);
+  const input = asDict(usage.input_token_details);
+  const output = asDict(usage.output_token_details);
   const result: TokenUsage = {
     inputTokens: tokens(usage.input_tokens),
     outputTokens: tokens(usage.output_tokens),
@@ -96,7 +89,7 @@ function usageFromMetadata(value: unknown): TokenUsage | undefined {
 /** Usage from `llmOutput`: `tokenUsage` (OpenAI-style LLMs) or a raw provider `usage`. */
 function usageFromLlmOutput(llmOutput: Dict | undefined): TokenUsage | undefined {
   if (llmOutput === undefined) return undefined;
-  const tokenUsage = dict(llmOutput.tokenUsage ?? llmOutput.token_usage);
+  const tokenUsage = asDict(llmOutput.tokenUsage ?? llmOutput.token_usage);
   if (tokenUsage !== undefined && !Array.isArray(tokenUsage)) {
     const result: TokenUsage = {
       inputTokens: tokens(tokenUsage.promptTokens) ?? tokens(tokenUsage.prompt_tokens),
@@ -105,7 +98,7 @@ function usageFromLlmOutput(llmOutput: Dict | undefined): TokenUsage | undefined
     };
     if (result.inputTokens !== undefined || result.outputTokens !== undefined) return result;
   }
-  const usage = dict(llmOutput.usage);
+  const usage = asDict(llmOutput.usage);
   if (usage === undefined || Array.isArray(usage)) return undefined;
   const cacheRead = tokens(usage.cache_read_input_tokens);
   const cacheCreation = tokens(usage.cache_creation_input_tokens);
@@ -128,7 +121,7 @@ function costOf(source: Dict | undefined): number | undefined {
 
 /** A LangChain-generated message id (`run-<uuid>`, `lc_run--<uuid>`) is not the provider's response id. */
 function providerMessageId(message: Dict | undefined): string | undefined {
-  const id = text(message?.id);
+  const id = nonEmptyString(message?.id);
   if (id === undefined || id.startsWith("run-") || id.startsWith("lc_")) return undefined;
   return id;
 }
@@ -139,29 +132,32 @@ export function readModelResponse(output: unknown): ModelResponse {
   let cost: number | undefined;
   try {
     for (const item of generationsOf(output)) {
-      const generation = dict(item);
+      const generation = asDict(item);
       if (generation === undefined) continue;
-      const message = dict(generation.message);
-      const metadata = dict(message?.response_metadata);
+      const message = asDict(generation.message);
+      const metadata = asDict(message?.response_metadata);
       response.model ??=
-        text(metadata?.model_name) ??
-        text(metadata?.model) ??
-        text(metadata?.model_id) ??
-        text(metadata?.modelId) ??
-        text(dict(generation.generationInfo)?.model_name);
-      response.id ??= text(metadata?.id) ?? providerMessageId(message);
+        nonEmptyString(metadata?.model_name) ??
+        nonEmptyString(metadata?.model) ??
+        nonEmptyString(metadata?.model_id) ??
+        nonEmptyString(metadata?.modelId) ??
+        nonEmptyString(asDict(generation.generationInfo)?.model_name);
+      response.id ??= nonEmptyString(metadata?.id) ?? providerMessageId(message);
       // n>1 choices share one usage object; take the first rather than summing.
       response.usage ??= usageFromMetadata(message?.usage_metadata);
-      cost ??= costOf(dict(metadata?.usage)) ?? costOf(metadata);
+      cost ??= costOf(asDict(metadata?.usage)) ?? costOf(metadata);
       const reason = finishReasonOf(generation);
       if (reason !== undefined) response.finishReasons.push(reason);
     }
-    const llmOutput = dict(dict(output)?.llmOutput);
+    const llmOutput = asDict(asDict(output)?.llmOutput);
     if (llmOutput !== undefined) {
-      response.model ??= text(llmOutput.model_name) ?? text(llmOutput.model) ?? text(llmOutput.modelName);
-      response.id ??= text(llmOutput.id) ?? text(llmOutput.response_id);
+      response.model ??=
+        nonEmptyString(llmOutput.model_name) ??
+        nonEmptyString(llmOutput.model) ??
+        nonEmptyString(llmOutput.modelName);
+      response.id ??= nonEmptyString(llmOutput.id) ?? nonEmptyString(llmOutput.response_id);
       response.usage ??= usageFromLlmOutput(llmOutput);
-      cost ??= costOf(llmOutput) ?? costOf(dict(llmOutput.tokenUsage));
+      cost ??= costOf(llmOutput) ?? costOf(asDict(llmOutput.tokenUsage));
     }
   } catch {
     // A getter that throws: keep what was read.
@@ -175,14 +171,14 @@ export function readOutputMessages(output: unknown): GenAIMessage[] {
   const messages: GenAIMessage[] = [];
   try {
     for (const item of generationsOf(output)) {
-      const generation = dict(item);
+      const generation = asDict(item);
       if (generation === undefined) continue;
       const message = generation.message;
       let genAIMessage: GenAIMessage;
       if (message !== undefined) {
         genAIMessage = toGenAIMessage(message);
       } else {
-        const parts: MessagePart[] = [{ type: "text", content: text(generation.text) ?? "" }];
+        const parts: MessagePart[] = [{ type: "text", content: nonEmptyString(generation.text) ?? "" }];
         genAIMessage = { role: "assistant", parts };
       }
       // An unreported reason is left out rather than guessed (optional in the dev spec).

@@ -1,9 +1,25 @@
 /**
  * Narrowing helpers for the LangChain boundary: callback arguments are typed loosely and often
- * come from user code, so every read goes through these and never throws.
+ * come from user code, so a read must never throw. For reads off the hot path (errors, agent
+ * actions, tool definitions). The readers of every run read properties at their own sites instead,
+ * under one guard per reader: a helper's one lookup site would see every shape the handler meets
+ * and stay megamorphic.
  */
 
 export type Dict = Record<string, unknown>;
+
+/** The value as a record to read properties of, or undefined when it is not an object. */
+export function asDict(value: unknown): Dict | undefined {
+  return typeof value === "object" && value !== null ? (value as Dict) : undefined;
+}
+
+export function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+export function finiteNumber(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
 
 export function isDict(value: unknown): value is Dict {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -24,11 +40,6 @@ export function stringField(object: unknown, key: string): string | undefined {
   return typeof value === "string" && value.length > 0 ? value : undefined;
 }
 
-export function numberField(object: unknown, key: string): number | undefined {
-  const value = field(object, key);
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
 /** The first of `keys` that holds a non-empty string. */
 export function firstString(object: unknown, keys: readonly string[]): string | undefined {
   for (const key of keys) {
@@ -36,21 +47,6 @@ export function firstString(object: unknown, keys: readonly string[]): string | 
     if (value !== undefined) return value;
   }
   return undefined;
-}
-
-/** The first of `keys` that holds a finite number. */
-export function firstNumber(object: unknown, keys: readonly string[]): number | undefined {
-  for (const key of keys) {
-    const value = numberField(object, key);
-    if (value !== undefined) return value;
-  }
-  return undefined;
-}
-
-/** A token count: a non-negative integer. */
-export function countField(object: unknown, key: string): number | undefined {
-  const value = numberField(object, key);
-  return value !== undefined && value >= 0 ? Math.round(value) : undefined;
 }
 
 export function arrayField(object: unknown, key: string): unknown[] | undefined {
