@@ -22,14 +22,7 @@ const only = process.argv.includes("--only")
   : undefined;
 
 /** Contenders with a handler of their own, whose callbacks the replay feeds directly. */
-const REPLAYED = [
-  "minimal",
-  "langchain-otel",
-  "langchain-otel-no-content",
-  "output-floor",
-  "langfuse",
-  "openinference",
-];
+const REPLAYED = CONTENDERS.filter((name) => name !== "none" && name !== "noop");
 const WORKLOADS = ["rag", "rag-stream", "agent"];
 const contenders = only
   ? CONTENDERS.filter((name) => only.includes(name) || name === "none" || name === "minimal")

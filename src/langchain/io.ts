@@ -18,17 +18,9 @@ export function renderLangChainValue(value: object): unknown {
       // ChatPromptValue holds messages, StringPromptValue a string.
       return fields.messages ?? fields.value;
     }
-    const content = fields.content;
-    if (content === undefined || messageType(value) === undefined)
+    if (fields.content === undefined || messageType(value) === undefined)
       return typeof fields.pageContent === "string" ? renderDocument(value) : undefined;
-    const message: Dict = { role: messageRole(value), content };
-    const toolCalls = fields.tool_calls;
-    if (Array.isArray(toolCalls) && toolCalls.length > 0) message.tool_calls = toolCalls;
-    const toolCallId = nonEmptyString(fields.tool_call_id);
-    if (toolCallId !== undefined) message.tool_call_id = toolCallId;
-    const name = nonEmptyString(fields.name);
-    if (name !== undefined) message.name = name;
-    return message;
+    return renderedMessage(messageRole(value), fields);
   } catch {
     // A LangChain-looking object with throwing accessors: written as a plain object instead.
     return undefined;
@@ -72,12 +64,17 @@ function renderSerialized(value: Dict): unknown {
       ? nonEmptyString(args.role)
       : undefined);
   if (role === undefined) return undefined;
-  const message: Dict = { role, content: args.content };
-  const toolCalls = args.tool_calls;
+  return renderedMessage(role, args);
+}
+
+/** A message as `{role, content}`, with its tool calls, tool call id and name when it has them. */
+function renderedMessage(role: string, fields: Dict): Dict {
+  const message: Dict = { role, content: fields.content };
+  const toolCalls = fields.tool_calls;
   if (Array.isArray(toolCalls) && toolCalls.length > 0) message.tool_calls = toolCalls;
-  const toolCallId = nonEmptyString(args.tool_call_id);
+  const toolCallId = nonEmptyString(fields.tool_call_id);
   if (toolCallId !== undefined) message.tool_call_id = toolCallId;
-  const name = nonEmptyString(args.name);
+  const name = nonEmptyString(fields.name);
   if (name !== undefined) message.name = name;
   return message;
 }
