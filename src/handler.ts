@@ -65,7 +65,6 @@ import {
   isGraphClass,
   isGraphPlumbing,
   isResumeCommand,
-  isSequenceClass,
   readGraphNode,
 } from "./langchain/graph.js";
 import { readPromptLink, readTraceIdentity } from "./langchain/identity.js";
@@ -75,9 +74,9 @@ import { type RunMetadata, readRunMetadata } from "./langchain/metadata.js";
 import { readRequestParams } from "./langchain/params.js";
 import { readProvider } from "./langchain/provider.js";
 import { readModelResponse, readOutputMessages } from "./langchain/result.js";
-import { runDisplayName, serializedClassName } from "./langchain/serialized.js";
+import { isSequenceClass, runDisplayName, serializedClassName } from "./langchain/serialized.js";
 import { readToolDefinitions, readToolResult, ToolCatalog } from "./langchain/tools.js";
-import { field } from "./langchain/values.js";
+import { field, nonEmptyString } from "./langchain/values.js";
 import {
   LANGFUSE_OBSERVATION_INPUT,
   LANGFUSE_OBSERVATION_LEVEL,
@@ -299,7 +298,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   ): void {
     try {
       const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
-      const name = runDisplayName(chain, asOptionalString(runName), "chain");
+      const name = runDisplayName(chain, nonEmptyString(runName), "chain");
       const className = serializedClassName(chain);
       const meta = readRunMetadata(metadata);
       if (
@@ -314,7 +313,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const start = this.chainStart(className, inputs, name, tags, meta);
       if (typeof runType === "string" && runType.length > 0)
         start.extra = { [ATTR_LANGCHAIN_RUN_TYPE]: runType };
-      const run = this.startRun(runId, asOptionalString(parentRunId), start);
+      const run = this.startRun(runId, nonEmptyString(parentRunId), start);
       if (run === undefined) return;
       if (run.graphNode && AGENT_NODES.has(run.name) && parentRun?.kind === "workflow")
         this.promoteToAgent(parentRun);
@@ -378,7 +377,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   /** A streamed chain's input, which LangChain reports only once the stream has been read. */
   private captureDeferredInput(run: RunState, kwargs: { inputs?: unknown } | undefined): void {
-    if (!run.inputDeferred || !this.config.langfuse) return;
+    if (!run.inputDeferred || !this.config.langfuse || !this.capture.enabled) return;
     this.capture.setReusableJson(
       run.span,
       LANGFUSE_OBSERVATION_INPUT,
@@ -410,7 +409,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         extra: toolAttributes({
           name,
           description: this.tools.description(name),
-          callId: asOptionalString(toolCallId),
+          callId: nonEmptyString(toolCallId),
         }),
         metadata: readRunMetadata(metadata),
         tags,
@@ -677,7 +676,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const params = readRequestParams(llm, extraParams, meta);
     this.tools.remember(extraParams);
     const run = this.startRun(runId, parentRunId, {
-      name: inferenceSpanName(operation, params.model ?? asOptionalString(runName)),
+      name: inferenceSpanName(operation, params.model ?? nonEmptyString(runName)),
       kind: SpanKind.CLIENT,
       runKind: "model",
       attributes: inferenceStartAttributes(operation, readProvider(llm, meta), params),
@@ -955,10 +954,6 @@ function setAllLater(span: Span, later: Attributes | undefined, attributes: Attr
 function nonEmpty(attributes: Attributes): Attributes | undefined {
   for (const _ in attributes) return attributes;
   return undefined;
-}
-
-function asOptionalString(value: unknown): string | undefined {
-  return typeof value === "string" && value.length > 0 ? value : undefined;
 }
 
 /** LangChain wraps a runnable's non-object input or output as `{input: x}` / `{output: x}`: show `x`. */

@@ -21,8 +21,8 @@ export interface CapturedValue {
 
 /**
  * The content capture policy: the one place that decides whether prompts, completions, tool
- * arguments and documents are recorded, and how. Callers pass a thunk, so when capture is off
- * no content is read or serialized at all.
+ * arguments and documents are recorded, and how. Callers pass a thunk, or look at `enabled`
+ * before reading a value, so when capture is off no content is read or serialized at all.
  */
 export class ContentCapture {
   private readonly truncatedBySpan = new WeakMap<Span, string[]>();

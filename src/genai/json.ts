@@ -115,14 +115,19 @@ interface KeyInfo {
 
 const MARKER_KEYS = new Set(["lc", "type", "toJSON"]);
 
-/** Keys repeat across values (role, content, type…): each is quoted and checked once. Bounded. */
+/**
+ * Keys repeat across values (role, content, type…): each is quoted and checked once. Bounded in
+ * count, and long keys (rare, and not worth keeping) are not kept.
+ */
 const KEY_INFO = new Map<string, KeyInfo>();
 const MAX_KEY_INFO = 4096;
+const MAX_KEPT_KEY_CHARS = 128;
 
 function keyInfo(key: string): KeyInfo {
   let info = KEY_INFO.get(key);
   if (info === undefined) {
     info = { prefix: `${quote(key)}:`, secret: isSecretKey(key), marker: MARKER_KEYS.has(key) };
+    if (key.length > MAX_KEPT_KEY_CHARS) return info;
     if (KEY_INFO.size >= MAX_KEY_INFO) KEY_INFO.clear();
     KEY_INFO.set(key, info);
   }

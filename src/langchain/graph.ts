@@ -19,11 +19,6 @@ const GENERIC_RUNNABLES = new Set([
   "ChannelRead",
 ]);
 
-/** A RunnableSequence: its steps run one after the other, each given the previous one's output. */
-export function isSequenceClass(className: string | undefined): boolean {
-  return className === "RunnableSequence";
-}
-
 /** A compiled LangGraph graph, by its serialized class name. */
 export function isGraphClass(className: string | undefined): boolean {
   return className !== undefined && GRAPH_CLASSES.has(className);

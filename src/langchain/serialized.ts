@@ -37,3 +37,8 @@ export function runDisplayName(serialized: unknown, runName: unknown, fallback: 
   if (typeof name === "string" && name.length > 0) return name;
   return serializedClassName(serialized) ?? fallback;
 }
+
+/** A RunnableSequence: its steps run one after the other, each given the previous one's output. */
+export function isSequenceClass(className: string | undefined): boolean {
+  return className === "RunnableSequence";
+}
