@@ -55,6 +55,7 @@ import {
   setInferenceResponse,
   setTimeToFirstChunk,
 } from "./genai/inference.js";
+import { quote } from "./genai/json.js";
 import type { InferenceOperation } from "./genai/records.js";
 import { RETRIEVAL_START_ATTRIBUTES, retrievalAttributes, retrievalSpanName } from "./genai/retrieval.js";
 import { TOOL_START_ATTRIBUTES, toolAttributes, toolSpanName } from "./genai/tool.js";
@@ -477,7 +478,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (run === undefined || typeof query !== "string") return;
       const text = this.capture.setText(run.span, ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, query);
       if (text !== undefined && this.config.langfuse)
-        run.span.setAttribute(LANGFUSE_OBSERVATION_INPUT, JSON.stringify(text));
+        run.span.setAttribute(LANGFUSE_OBSERVATION_INPUT, quote(text));
     } catch (error) {
       this.reportFailure("handleRetrieverStart", error);
     }

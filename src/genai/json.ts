@@ -99,7 +99,7 @@ const NEEDS_ESCAPE_BUT_NEWLINE = /["\\\u0000-\u0009\u000b-\u001f\ud800-\udfff]/;
  * `text` as a JSON string literal, exactly as `JSON.stringify` writes it. Most captured text needs
  * no escaping but of its newlines: it is quoted without `JSON.stringify`'s slower per-character pass.
  */
-function quote(text: string): string {
+export function quote(text: string): string {
   if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
   if (!NEEDS_ESCAPE_BUT_NEWLINE.test(text)) return `"${text.replaceAll("\n", "\\n")}"`;
   return JSON.stringify(text);
