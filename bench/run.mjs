@@ -1,7 +1,7 @@
 // Runs every contender on every workload, each in a fresh process, interleaved over several
 // rounds, and prints medians and ratios measured in this run. `--smoke`: a few hundred
 // invocations, one round, no heap soak: only proves the harness works.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -153,9 +153,25 @@ writeFileSync(
   join(here, "results", smoke ? "smoke.json" : "latest.json"),
   JSON.stringify({ rows, replayRows, results, replays }, null, 2),
 );
+// output-floor must export what langchain-otel exports, or its row means nothing.
+if (contenders.includes("output-floor")) {
+  for (const workload of WORKLOADS) {
+    const check = spawnSync(
+      process.execPath,
+      [join(here, "compare-output.mjs"), "langchain-otel", "output-floor", workload],
+      { cwd: here, encoding: "utf8" },
+    );
+    if (check.status !== 0) {
+      failed = true;
+      console.error(
+        `output-floor does not export what langchain-otel exports on ${workload}: ${check.stdout}`,
+      );
+    }
+  }
+}
 if (failed) {
   console.error(
-    "a contender exported the wrong number of spans or a broken tree, or langchain-otel held runs after the soak",
+    "a contender exported the wrong number of spans or a broken tree, langchain-otel held runs after the soak, or output-floor's output differs",
   );
   process.exit(1);
 }
