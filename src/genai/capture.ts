@@ -75,8 +75,7 @@ export class ContentCapture {
       const { json, truncated } = toBoundedJson(value, this.budget, this.maskFor(attribute), replace);
       captured = { value, json, truncated };
     }
-    span.setAttribute(attribute, captured.json);
-    if (captured.truncated) this.markTruncated(span, attribute);
+    this.put(span, attribute, captured.json, captured.truncated);
     return captured;
   }
 
@@ -87,16 +86,14 @@ export class ContentCapture {
   setWrittenJson(span: Span, attribute: string, write: (writer: JsonWriter) => string): void {
     if (!this.enabled) return;
     const { json, truncated } = toBoundedJsonWith(write, this.budget, this.maskFor(attribute));
-    span.setAttribute(attribute, json);
-    if (truncated) this.markTruncated(span, attribute);
+    this.put(span, attribute, json, truncated);
   }
 
   /** Sets `attribute` to the bounded text, when capture is on. Returns the text set, if any. */
   setText(span: Span, attribute: string, value: string | undefined): string | undefined {
     if (!this.enabled || value === undefined) return undefined;
     const { text, truncated } = toBoundedText(value, this.budget.maxChars, this.maskFor(attribute));
-    span.setAttribute(attribute, text);
-    if (truncated) this.markTruncated(span, attribute);
+    this.put(span, attribute, text, truncated);
     return text;
   }
 
@@ -104,6 +101,12 @@ export class ContentCapture {
   json(attribute: string, value: unknown, replace?: JsonReplacer): string | undefined {
     if (!this.enabled || value === undefined) return undefined;
     return toBoundedJson(value, this.budget, this.maskFor(attribute), replace).json;
+  }
+
+  /** Sets a captured value, and marks the attribute when the value was cut. */
+  private put(span: Span, attribute: string, value: string, truncated: boolean): void {
+    span.setAttribute(attribute, value);
+    if (truncated) this.markTruncated(span, attribute);
   }
 
   private maskFor(attribute: string): ((text: string) => string) | undefined {

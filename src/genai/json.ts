@@ -197,7 +197,7 @@ export class JsonWriter {
   write(value: unknown, depth: number): string | undefined {
     switch (typeof value) {
       case "string":
-        return quote(this.text(value));
+        return this.string(value);
       case "number":
         // JSON has no NaN or Infinity; keep them readable instead of turning them into null.
         return Number.isFinite(value) ? String(value) : `"${String(value)}"`;
