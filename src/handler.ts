@@ -319,7 +319,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (run.graphNode && AGENT_NODES.has(run.name) && parentRun?.kind === "workflow")
         this.promoteToAgent(parentRun);
       // A streamed run starts with a placeholder input; LangChain reports the real one at its end.
-      if (field(extra, "lc_defers_inputs") === true) run.inputDeferred = true;
+      if (extra?.lc_defers_inputs === true) run.inputDeferred = true;
       else if (this.config.langfuse && this.capture.enabled) {
         // A sequence hands its input to its first step, and each step's output to the next.
         const captured = this.capture.setReusableJson(
@@ -701,7 +701,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (this.config.langfuse) setCompletionStartTime(run.span, performance.timeOrigin + run.firstChunkAt);
     }
     this.applyDeferred(run);
-    captureInferenceOutput(run.span, this.capture, () => readOutputMessages(output));
+    captureInferenceOutput(run.span, this.capture, () =>
+      readOutputMessages(output, response.generationReasons),
+    );
     if (this.config.langfuse) {
       setUsageDetails(run.span, response.usage);
       if (response.cost !== undefined) run.span.setAttribute(ATTR_GEN_AI_USAGE_COST, response.cost);

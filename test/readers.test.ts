@@ -333,6 +333,7 @@ describe("LangChain readers", () => {
         model: "gpt-4o-mini-2024-07-18",
         id: "chatcmpl-1",
         finishReasons: ["stop"],
+        generationReasons: ["stop"],
         usage: {
           inputTokens: 10,
           outputTokens: 2,
@@ -384,8 +385,37 @@ describe("LangChain readers", () => {
         model: "claude",
         id: "msg_1",
         finishReasons: ["end_turn"],
+        generationReasons: ["end_turn"],
         usage: { inputTokens: 117, outputTokens: 5, cacheReadInputTokens: 100, cacheCreationInputTokens: 7 },
       });
+    });
+    it("reads each finish reason once: the output messages take the response's", () => {
+      let reads = 0;
+      const generation = (reason: string | undefined) => ({
+        text: "x",
+        message: new AIMessage({ content: "x" }),
+        get generationInfo() {
+          reads++;
+          return reason === undefined ? {} : { finish_reason: reason };
+        },
+      });
+      const output = {
+        generations: [[generation("tool_calls"), generation(undefined), generation("length")]],
+      };
+      const response = readModelResponse(output);
+      expect(response.finishReasons).to.deep.equal(["tool_calls", "length"]);
+      expect(response.generationReasons).to.deep.equal(["tool_calls", undefined, "length"]);
+      reads = 0;
+      const messages = readOutputMessages(output, response.generationReasons);
+      expect(reads).to.equal(0);
+      expect(messages.map((m) => m.finish_reason)).to.deep.equal(["tool_call", undefined, "length"]);
+      // Generations the response did not get to (a getter threw there) are read here.
+      expect(readOutputMessages(output, ["stop"]).map((m) => m.finish_reason)).to.deep.equal([
+        "stop",
+        undefined,
+        "length",
+      ]);
+      expect(reads).to.equal(2);
     });
     it("reads a reported cost (OpenRouter's usage.cost), and none when absent", () => {
       const message = new AIMessage({ content: "x", response_metadata: { usage: { cost: 0.00042 } } });

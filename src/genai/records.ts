@@ -36,6 +36,11 @@ export interface ModelResponse {
   id?: string;
   /** One per generation, as the provider reported it ("stop", "tool_calls", "end_turn", …). */
   finishReasons: string[];
+  /**
+   * Each generation's reason in order, undefined where none was reported: read once here, and
+   * given to the output messages' `finish_reason`.
+   */
+  generationReasons: (string | undefined)[];
   usage?: TokenUsage;
   /** Cost of the call in USD, when the provider reported it (e.g. OpenRouter's `usage.cost`). */
   cost?: number;

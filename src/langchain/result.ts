@@ -128,7 +128,7 @@ function providerMessageId(message: Dict | undefined): string | undefined {
 
 /** The response side of a model call: model, id, finish reasons, usage. Never reads content. */
 export function readModelResponse(output: unknown): ModelResponse {
-  const response: ModelResponse = { finishReasons: [] };
+  const response: ModelResponse = { finishReasons: [], generationReasons: [] };
   let cost: number | undefined;
   try {
     for (const item of generationsOf(output)) {
@@ -147,6 +147,7 @@ export function readModelResponse(output: unknown): ModelResponse {
       response.usage ??= usageFromMetadata(message?.usage_metadata);
       cost ??= costOf(asDict(metadata?.usage)) ?? costOf(metadata);
       const reason = finishReasonOf(generation);
+      response.generationReasons.push(reason);
       if (reason !== undefined) response.finishReasons.push(reason);
     }
     const llmOutput = asDict(asDict(output)?.llmOutput);
@@ -166,9 +167,16 @@ export function readModelResponse(output: unknown): ModelResponse {
   return response;
 }
 
-/** The generations as GenAI output messages (one per choice, with its finish reason). */
-export function readOutputMessages(output: unknown): GenAIMessage[] {
+/**
+ * The generations as GenAI output messages (one per choice, with its finish reason). `reasons` are
+ * the generations' reasons as `readModelResponse` read them; a generation past them is read here.
+ */
+export function readOutputMessages(
+  output: unknown,
+  reasons: readonly (string | undefined)[] = [],
+): GenAIMessage[] {
   const messages: GenAIMessage[] = [];
+  let index = 0;
   try {
     for (const item of generationsOf(output)) {
       const generation = asDict(item);
@@ -182,7 +190,8 @@ export function readOutputMessages(output: unknown): GenAIMessage[] {
         genAIMessage = { role: "assistant", parts };
       }
       // An unreported reason is left out rather than guessed (optional in the dev spec).
-      const reason = finishReasonOf(generation);
+      const reason = index < reasons.length ? reasons[index] : finishReasonOf(generation);
+      index++;
       if (reason !== undefined) genAIMessage.finish_reason = normaliseFinishReason(reason);
       messages.push(genAIMessage);
     }
