@@ -56,7 +56,7 @@ import {
   setTimeToFirstChunk,
 } from "./genai/inference.js";
 import { quote } from "./genai/json.js";
-import type { InferenceOperation } from "./genai/records.js";
+import type { InferenceOperation, ToolDefinition } from "./genai/records.js";
 import { RETRIEVAL_START_ATTRIBUTES, retrievalAttributes, retrievalSpanName } from "./genai/retrieval.js";
 import { TOOL_START_ATTRIBUTES, toolAttributes, toolSpanName } from "./genai/tool.js";
 import { readDocuments } from "./langchain/documents.js";
@@ -217,12 +217,23 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     try {
-      const run = this.startModel("chat", llm, runId, parentRunId, extraParams, tags, metadata, runName);
+      const tools = readToolDefinitions(extraParams);
+      const run = this.startModel(
+        "chat",
+        llm,
+        runId,
+        parentRunId,
+        extraParams,
+        tools,
+        tags,
+        metadata,
+        runName,
+      );
       if (run?.deferred === undefined || !this.capture.enabled) return;
       run.deferred.capture = () =>
         captureInferenceInput(run.span, this.capture, () => {
           const { system, input } = splitChatInput(messages?.[0] ?? []);
-          return { systemInstructions: system, messages: input, tools: readToolDefinitions(extraParams) };
+          return { systemInstructions: system, messages: input, tools };
         });
     } catch (error) {
       this.reportFailure("handleChatModelStart", error);
@@ -246,6 +257,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         runId,
         parentRunId,
         extraParams,
+        readToolDefinitions(extraParams),
         tags,
         metadata,
         runName,
@@ -665,6 +677,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runId: string,
     parentRunId: string | undefined,
     extraParams: Record<string, unknown> | undefined,
+    tools: ToolDefinition[] | undefined,
     tags: string[] | undefined,
     metadata: Record<string, unknown> | undefined,
     runName: string | undefined,
@@ -675,7 +688,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
     const meta = readRunMetadata(metadata);
     const params = readRequestParams(llm, extraParams, meta);
-    this.tools.remember(extraParams);
+    this.tools.remember(tools);
     const run = this.startRun(runId, parentRunId, {
       name: inferenceSpanName(operation, params.model ?? nonEmptyString(runName)),
       kind: SpanKind.CLIENT,

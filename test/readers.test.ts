@@ -483,6 +483,18 @@ describe("LangChain readers", () => {
       { type: "function", name: "b", description: "B" },
     ]);
     expect(readToolDefinitions({ invocation_params: {} })).to.equal(undefined);
+    const throwing = Object.defineProperty({}, "invocation_params", {
+      get() {
+        throw new Error("getter");
+      },
+    });
+    expect(readToolDefinitions(throwing)).to.equal(undefined);
+    expect(
+      readRequestParams({ kwargs: { model: "m", streaming: true } }, throwing, NO_METADATA),
+    ).to.deep.include({
+      model: "m",
+      stream: true,
+    });
   });
 
   it("reads tool results: raw values and ToolMessages, failed ones marked", () => {

@@ -1,7 +1,6 @@
 import type { ModelRequestParams } from "../genai/records.js";
 import type { RunMetadata } from "./metadata.js";
 import { serializedKwargs } from "./serialized.js";
-import { field } from "./values.js";
 
 type NumberParam =
   | "temperature"
@@ -97,8 +96,16 @@ export function readRequestParams(
   extraParams: unknown,
   metadata: RunMetadata,
 ): ModelRequestParams {
-  const invocation = field(extraParams, "invocation_params");
-  const kwargs = serializedKwargs(serialized);
+  let invocation: { stream?: unknown } | undefined;
+  if (typeof extraParams === "object" && extraParams !== null) {
+    try {
+      const sent = (extraParams as { invocation_params?: unknown }).invocation_params;
+      if (typeof sent === "object" && sent !== null) invocation = sent;
+    } catch {
+      // A getter that throws: read the other sources.
+    }
+  }
+  const kwargs = serializedKwargs(serialized) as { streaming?: unknown } | undefined;
   const sent = scan(invocation);
   const constructed = scan(kwargs);
   const number = (param: NumberParam): number | undefined =>
@@ -119,7 +126,10 @@ export function readRequestParams(
   params.seed = number("seed");
   params.choiceCount = number("choiceCount");
   params.stopSequences = (sent.stopSequences?.value as string[] | undefined) ?? stopList(metadata.lsStop);
-  params.stream =
-    field(invocation, "stream") === true || field(kwargs, "streaming") === true ? true : undefined;
+  try {
+    if (invocation?.stream === true || kwargs?.streaming === true) params.stream = true;
+  } catch {
+    // A getter that throws: not known to stream.
+  }
   return params;
 }

@@ -1,5 +1,3 @@
-import { field } from "./values.js";
-
 /**
  * LangChain's `Serialized` (what `toJSON()` returns): `{lc, type, id: [...module path, ClassName],
  * kwargs?, name?}`. `type` is "constructor" for serializable classes, "not_implemented" otherwise.
@@ -18,8 +16,14 @@ export function serializedClassName(serialized: unknown): string | undefined {
 }
 
 /** The serialized constructor arguments (only present for `type: "constructor"`). */
-export function serializedKwargs(serialized: unknown): unknown {
-  return field(serialized, "kwargs");
+export function serializedKwargs(serialized: unknown): object | undefined {
+  if (typeof serialized !== "object" || serialized === null) return undefined;
+  try {
+    const kwargs = (serialized as { kwargs?: unknown }).kwargs;
+    return typeof kwargs === "object" && kwargs !== null ? kwargs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A run's display name: LangChain's run name (custom `runName` or the runnable's name), then the serialized name, then the class. */

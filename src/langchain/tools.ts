@@ -1,25 +1,33 @@
 import type { ToolDefinition } from "../genai/records.js";
-import { arrayField, field, isDict, stringField } from "./values.js";
+import { isDict, nonEmptyString } from "./values.js";
 
 /**
  * Tools bound to a model, from `invocation_params.tools` in the OpenAI shape
  * (`{type, function: {name, description}}`) or the Anthropic/Google flat shape (`{name, description}`).
+ * Read once per model call: the tool catalog and the captured input share the result.
  */
 export function readToolDefinitions(extraParams: unknown): ToolDefinition[] | undefined {
-  const tools = arrayField(field(extraParams, "invocation_params"), "tools");
-  if (tools === undefined || tools.length === 0) return undefined;
-  const definitions: ToolDefinition[] = [];
-  for (const tool of tools) {
-    if (!isDict(tool)) continue;
-    const fn = isDict(tool.function) ? tool.function : tool;
-    const name = stringField(fn, "name");
-    if (name === undefined) continue;
-    const definition: ToolDefinition = { type: stringField(tool, "type") ?? "function", name };
-    const description = stringField(fn, "description");
-    if (description !== undefined) definition.description = description;
-    definitions.push(definition);
+  if (typeof extraParams !== "object" || extraParams === null) return undefined;
+  try {
+    const invocation = (extraParams as { invocation_params?: { tools?: unknown } }).invocation_params;
+    const tools = typeof invocation === "object" && invocation !== null ? invocation.tools : undefined;
+    if (!Array.isArray(tools) || tools.length === 0) return undefined;
+    const definitions: ToolDefinition[] = [];
+    for (const tool of tools as { type?: unknown; function?: unknown }[]) {
+      if (!isDict(tool)) continue;
+      const fn = (isDict(tool.function) ? tool.function : tool) as { name?: unknown; description?: unknown };
+      const name = nonEmptyString(fn.name);
+      if (name === undefined) continue;
+      const definition: ToolDefinition = { type: nonEmptyString(tool.type) ?? "function", name };
+      const description = nonEmptyString(fn.description);
+      if (description !== undefined) definition.description = description;
+      definitions.push(definition);
+    }
+    return definitions.length > 0 ? definitions : undefined;
+  } catch {
+    // A getter that throws: no definitions rather than some.
+    return undefined;
   }
-  return definitions.length > 0 ? definitions : undefined;
 }
 
 /**
@@ -31,10 +39,10 @@ export class ToolCatalog {
 
   constructor(private readonly capacity = 512) {}
 
-  remember(extraParams: unknown): void {
-    const tools = arrayField(field(extraParams, "invocation_params"), "tools");
-    if (tools === undefined) return;
-    for (const definition of readToolDefinitions(extraParams) ?? []) {
+  /** Learns the descriptions of the tools bound to a model call (`readToolDefinitions`). */
+  remember(definitions: readonly ToolDefinition[] | undefined): void {
+    if (definitions === undefined) return;
+    for (const definition of definitions) {
       if (
         definition.description === undefined ||
         this.descriptions.get(definition.name) === definition.description
