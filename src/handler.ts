@@ -72,7 +72,7 @@ import { readPromptLink, readTraceIdentity } from "./langchain/identity.js";
 import { renderLangChainValue } from "./langchain/io.js";
 import { promptMessage, splitChatInput } from "./langchain/messages.js";
 import { type RunMetadata, readRunMetadata } from "./langchain/metadata.js";
-import { readRequestParams } from "./langchain/params.js";
+import { invocationParams, readRequestParams } from "./langchain/params.js";
 import { readProvider } from "./langchain/provider.js";
 import { readModelResponse, readOutputMessages } from "./langchain/result.js";
 import { isSequenceClass, runDisplayName, serializedClassName } from "./langchain/serialized.js";
@@ -217,18 +217,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     try {
-      const tools = readToolDefinitions(extraParams);
-      const run = this.startModel(
-        "chat",
-        llm,
-        runId,
-        parentRunId,
-        extraParams,
-        tools,
-        tags,
-        metadata,
-        runName,
-      );
+      const sent = invocationParams(extraParams);
+      const tools = readToolDefinitions(sent);
+      const run = this.startModel("chat", llm, runId, parentRunId, sent, tools, tags, metadata, runName);
       if (run?.deferred === undefined || !this.capture.enabled) return;
       run.deferred.capture = () =>
         captureInferenceInput(run.span, this.capture, () => {
@@ -251,13 +242,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     try {
+      const sent = invocationParams(extraParams);
       const run = this.startModel(
         "text_completion",
         llm,
         runId,
         parentRunId,
-        extraParams,
-        readToolDefinitions(extraParams),
+        sent,
+        readToolDefinitions(sent),
         tags,
         metadata,
         runName,
@@ -676,7 +668,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     llm: Serialized,
     runId: string,
     parentRunId: string | undefined,
-    extraParams: Record<string, unknown> | undefined,
+    sentParams: object | undefined,
     tools: ToolDefinition[] | undefined,
     tags: string[] | undefined,
     metadata: Record<string, unknown> | undefined,
@@ -687,7 +679,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       return undefined;
     }
     const meta = readRunMetadata(metadata);
-    const params = readRequestParams(llm, extraParams, meta);
+    const params = readRequestParams(llm, sentParams, meta);
     this.tools.remember(tools);
     const run = this.startRun(runId, parentRunId, {
       name: inferenceSpanName(operation, params.model ?? nonEmptyString(runName)),

@@ -16,13 +16,18 @@ import { toBoundedJson, toBoundedJsonWith, toBoundedText } from "../src/genai/js
 import { messagesJson, partsJson } from "../src/genai/message-json.js";
 import { readDocuments } from "../src/langchain/documents.js";
 import { splitChatInput, toGenAIMessage } from "../src/langchain/messages.js";
-import { NO_METADATA, readRunMetadata } from "../src/langchain/metadata.js";
-import { readRequestParams } from "../src/langchain/params.js";
+import { NO_METADATA, type RunMetadata, readRunMetadata } from "../src/langchain/metadata.js";
+import { invocationParams, readRequestParams } from "../src/langchain/params.js";
 import { normaliseProvider, readProvider } from "../src/langchain/provider.js";
 import { normaliseFinishReason, readModelResponse, readOutputMessages } from "../src/langchain/result.js";
 import { readToolDefinitions, readToolResult } from "../src/langchain/tools.js";
 
 const serializedClass = (...id: string[]) => ({ lc: 1, type: "constructor", id, kwargs: {} });
+
+/** As the handler reads a model run: its invocation params once, then its parameters and tools. */
+const readParams = (serialized: unknown, extraParams: unknown, metadata: RunMetadata) =>
+  readRequestParams(serialized, invocationParams(extraParams), metadata);
+const readTools = (extraParams: unknown) => readToolDefinitions(invocationParams(extraParams));
 
 describe("LangChain readers", () => {
   describe("readProvider", () => {
@@ -152,7 +157,7 @@ describe("LangChain readers", () => {
 
   describe("readRequestParams", () => {
     it("reads OpenAI invocation params", () => {
-      const params = readRequestParams(
+      const params = readParams(
         undefined,
         {
           invocation_params: {
@@ -185,7 +190,7 @@ describe("LangChain readers", () => {
     });
     it("reads Anthropic and Google spellings", () => {
       expect(
-        readRequestParams(
+        readParams(
           undefined,
           {
             invocation_params: {
@@ -199,7 +204,7 @@ describe("LangChain readers", () => {
         ),
       ).to.deep.include({ model: "claude-sonnet-4", topK: 40, stopSequences: ["END"], maxTokens: 1024 });
       expect(
-        readRequestParams(
+        readParams(
           undefined,
           {
             invocation_params: {
@@ -215,7 +220,7 @@ describe("LangChain readers", () => {
       ).to.deep.include({ model: "gemini-2.5-flash", topP: 0.5, topK: 3, maxTokens: 64, choiceCount: 1 });
     });
     it("falls back to ls_* metadata and ignores maxTokens -1", () => {
-      const params = readRequestParams(
+      const params = readParams(
         undefined,
         { invocation_params: { max_tokens: -1 } },
         readRunMetadata({ ls_model_name: "m", ls_temperature: 0, ls_stop: "STOP" }),
@@ -469,7 +474,7 @@ describe("LangChain readers", () => {
 
   it("reads tool definitions in OpenAI and flat shapes", () => {
     expect(
-      readToolDefinitions({
+      readTools({
         invocation_params: {
           tools: [
             { type: "function", function: { name: "a", description: "A", parameters: {} } },
@@ -482,16 +487,14 @@ describe("LangChain readers", () => {
       { type: "function", name: "a", description: "A" },
       { type: "function", name: "b", description: "B" },
     ]);
-    expect(readToolDefinitions({ invocation_params: {} })).to.equal(undefined);
+    expect(readTools({ invocation_params: {} })).to.equal(undefined);
     const throwing = Object.defineProperty({}, "invocation_params", {
       get() {
         throw new Error("getter");
       },
     });
-    expect(readToolDefinitions(throwing)).to.equal(undefined);
-    expect(
-      readRequestParams({ kwargs: { model: "m", streaming: true } }, throwing, NO_METADATA),
-    ).to.deep.include({
+    expect(readTools(throwing)).to.equal(undefined);
+    expect(readParams({ kwargs: { model: "m", streaming: true } }, throwing, NO_METADATA)).to.deep.include({
       model: "m",
       stream: true,
     });

@@ -87,24 +87,30 @@ function scan(source: unknown): Found {
 }
 
 /**
- * Reads the request parameters of a chat model or LLM run from `extraParams.invocation_params`
- * (what the provider is sent), falling back to the serialized kwargs and LangChain's `ls_*`
- * metadata.
+ * What a model run's provider is sent: `extraParams.invocation_params`. Read once per model run,
+ * for its request parameters and its bound tools.
+ */
+export function invocationParams(extraParams: unknown): object | undefined {
+  if (typeof extraParams !== "object" || extraParams === null) return undefined;
+  try {
+    const sent = (extraParams as { invocation_params?: unknown }).invocation_params;
+    return typeof sent === "object" && sent !== null ? sent : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads the request parameters of a chat model or LLM run from its invocation params (what the
+ * provider is sent, see `invocationParams`), falling back to the serialized kwargs and
+ * LangChain's `ls_*` metadata.
  */
 export function readRequestParams(
   serialized: unknown,
-  extraParams: unknown,
+  sentParams: object | undefined,
   metadata: RunMetadata,
 ): ModelRequestParams {
-  let invocation: { stream?: unknown } | undefined;
-  if (typeof extraParams === "object" && extraParams !== null) {
-    try {
-      const sent = (extraParams as { invocation_params?: unknown }).invocation_params;
-      if (typeof sent === "object" && sent !== null) invocation = sent;
-    } catch {
-      // A getter that throws: read the other sources.
-    }
-  }
+  const invocation = sentParams as { stream?: unknown } | undefined;
   const kwargs = serializedKwargs(serialized) as { streaming?: unknown } | undefined;
   const sent = scan(invocation);
   const constructed = scan(kwargs);

@@ -2,15 +2,15 @@ import type { ToolDefinition } from "../genai/records.js";
 import { isDict, nonEmptyString } from "./values.js";
 
 /**
- * Tools bound to a model, from `invocation_params.tools` in the OpenAI shape
- * (`{type, function: {name, description}}`) or the Anthropic/Google flat shape (`{name, description}`).
- * Read once per model call: the tool catalog and the captured input share the result.
+ * Tools bound to a model, from the `tools` of its invocation params (`invocationParams`) in the
+ * OpenAI shape (`{type, function: {name, description}}`) or the Anthropic/Google flat shape
+ * (`{name, description}`). Read once per model call: the tool catalog and the captured input share
+ * the result.
  */
-export function readToolDefinitions(extraParams: unknown): ToolDefinition[] | undefined {
-  if (typeof extraParams !== "object" || extraParams === null) return undefined;
+export function readToolDefinitions(sentParams: object | undefined): ToolDefinition[] | undefined {
+  if (sentParams === undefined) return undefined;
   try {
-    const invocation = (extraParams as { invocation_params?: { tools?: unknown } }).invocation_params;
-    const tools = typeof invocation === "object" && invocation !== null ? invocation.tools : undefined;
+    const tools = (sentParams as { tools?: unknown }).tools;
     if (!Array.isArray(tools) || tools.length === 0) return undefined;
     const definitions: ToolDefinition[] = [];
     for (const tool of tools as { type?: unknown; function?: unknown }[]) {
