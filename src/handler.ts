@@ -113,21 +113,49 @@ import {
 /** A run's start, once the LangChain arguments are read: what the span is made of. */
 interface SpanStart {
   name: string;
+  /** The run's own name (a graph's name, not its `invoke_workflow …` span name). Undefined: `name`. */
+  runName: string | undefined;
+  kind: SpanKind;
+  runKind: RunKind;
   /** Set first, at start (samplers see them): what an attribute-count limit must never drop. */
   attributes: Attributes;
   /** Set after `attributes`; on model spans, after the response and usage. */
-  extra?: Attributes;
-  /** The run's own name (a graph's name, not its `invoke_workflow …` span name). Default: `name`. */
-  runName?: string;
-  kind: SpanKind;
-  runKind: RunKind;
+  extra: Attributes | undefined;
   metadata: RunMetadata;
   tags: string[] | undefined;
-  links?: Link[];
+  links: Link[] | undefined;
   /** LangGraph facts about the run, kept on its state. */
-  graph?: { graphNode?: boolean; agentName: string | undefined; threadId?: string };
+  graph: { graphNode: boolean; agentName: string | undefined; threadId: string | undefined } | undefined;
   /** A RunnableSequence (see RunState.passesValues). */
-  passesValues?: boolean;
+  passesValues: boolean;
+}
+
+/**
+ * How every run starts, built here with every field in the same order: one object shape for all
+ * kinds of run keeps the start path's property reads monomorphic (as `newRunState` does for runs).
+ */
+function spanStart(
+  name: string,
+  kind: SpanKind,
+  runKind: RunKind,
+  attributes: Attributes,
+  extra: Attributes | undefined,
+  metadata: RunMetadata,
+  tags: string[] | undefined,
+): SpanStart {
+  return {
+    name,
+    runName: undefined,
+    kind,
+    runKind,
+    attributes,
+    extra,
+    metadata,
+    tags,
+    links: undefined,
+    graph: undefined,
+    passesValues: false,
+  };
 }
 
 const OBSERVATION_TYPES: Record<RunKind, ObservationType> = {
@@ -406,19 +434,24 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   ): void {
     try {
       const name = runDisplayName(tool, runName, "tool");
-      const run = this.startRun(runId, parentRunId, {
-        name: toolSpanName(name),
-        kind: SpanKind.INTERNAL,
-        runKind: "tool",
-        attributes: TOOL_START_ATTRIBUTES,
-        extra: toolAttributes({
-          name,
-          description: this.tools.description(name),
-          callId: nonEmptyString(toolCallId),
-        }),
-        metadata: readRunMetadata(metadata),
-        tags,
+      const extra = toolAttributes({
+        name,
+        description: this.tools.description(name),
+        callId: nonEmptyString(toolCallId),
       });
+      const run = this.startRun(
+        runId,
+        parentRunId,
+        spanStart(
+          toolSpanName(name),
+          SpanKind.INTERNAL,
+          "tool",
+          TOOL_START_ATTRIBUTES,
+          extra,
+          readRunMetadata(metadata),
+          tags,
+        ),
+      );
       if (run === undefined) return;
       this.capture.setJson(
         run.span,
@@ -470,15 +503,19 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   ): void {
     try {
       const dataSource = runDisplayName(retriever, name, "retriever");
-      const run = this.startRun(runId, parentRunId, {
-        name: retrievalSpanName(dataSource),
-        kind: SpanKind.INTERNAL,
-        runKind: "retriever",
-        attributes: RETRIEVAL_START_ATTRIBUTES,
-        extra: retrievalAttributes(dataSource),
-        metadata: readRunMetadata(metadata),
-        tags,
-      });
+      const run = this.startRun(
+        runId,
+        parentRunId,
+        spanStart(
+          retrievalSpanName(dataSource),
+          SpanKind.INTERNAL,
+          "retriever",
+          RETRIEVAL_START_ATTRIBUTES,
+          retrievalAttributes(dataSource),
+          readRunMetadata(metadata),
+          tags,
+        ),
+      );
       if (run === undefined || typeof query !== "string") return;
       const text = this.capture.setText(run.span, ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, query);
       if (text !== undefined && this.config.langfuse)
@@ -613,15 +650,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     tags: string[] | undefined,
     metadata: RunMetadata,
   ): SpanStart {
-    const start: SpanStart = {
-      name,
-      runName: name,
-      kind: SpanKind.INTERNAL,
-      runKind: "chain",
-      attributes: {},
-      metadata,
-      tags,
-    };
+    const start = spanStart(name, SpanKind.INTERNAL, "chain", {}, undefined, metadata, tags);
+    start.runName = name;
     start.passesValues = isSequenceClass(className);
     const agentName = metadata.agentName;
     if (isGraphClass(className)) {
@@ -633,7 +663,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       start.runKind = isAgent ? "agent" : "workflow";
       start.name = isAgent ? agentSpanName(agentName) : workflowSpanName(name);
       start.attributes = isAgent ? agentAttributes(agentName) : workflowAttributes(name);
-      start.graph = { agentName, threadId };
+      start.graph = { graphNode: false, agentName, threadId };
       const paused = threadId === undefined ? undefined : this.pausedThreads.get(threadId);
       if (threadId !== undefined && isResumeCommand(inputs)) {
         start.attributes[ATTR_LANGGRAPH_THREAD_ID] = threadId;
@@ -647,7 +677,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
     const node = readGraphNode(name, metadata, tags);
     if (agentName !== undefined || node !== undefined)
-      start.graph = { agentName, graphNode: node !== undefined };
+      start.graph = { graphNode: node !== undefined, agentName, threadId: undefined };
     if (node !== undefined) {
       start.attributes[ATTR_LANGGRAPH_NODE] = node.node;
       if (node.step !== undefined) start.attributes[ATTR_LANGGRAPH_STEP] = node.step;
@@ -681,15 +711,19 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const meta = readRunMetadata(metadata);
     const params = readRequestParams(llm, sentParams, meta);
     this.tools.remember(tools);
-    const run = this.startRun(runId, parentRunId, {
-      name: inferenceSpanName(operation, params.model ?? nonEmptyString(runName)),
-      kind: SpanKind.CLIENT,
-      runKind: "model",
-      attributes: inferenceStartAttributes(operation, readProvider(llm, meta), params),
-      extra: inferenceRequestAttributes(params),
-      metadata: meta,
-      tags,
-    });
+    const run = this.startRun(
+      runId,
+      parentRunId,
+      spanStart(
+        inferenceSpanName(operation, params.model ?? nonEmptyString(runName)),
+        SpanKind.CLIENT,
+        "model",
+        inferenceStartAttributes(operation, readProvider(llm, meta), params),
+        inferenceRequestAttributes(params),
+        meta,
+        tags,
+      ),
+    );
     if (run !== undefined && this.config.langfuse) {
       // Prompt links go on generations only: Langfuse ignores them elsewhere.
       const prompt = readPromptLink(meta.prompt) ?? inheritedPromptLink(run);
@@ -763,7 +797,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       graphNode: graph?.graphNode ?? false,
       agentName: graph?.agentName,
       threadId: graph?.threadId,
-      passesValues: start.passesValues === true,
+      passesValues: start.passesValues,
       deferred: later === undefined ? undefined : { attributes: later, capture: undefined },
     });
     this.runs.open(runId, run);
