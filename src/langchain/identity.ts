@@ -1,5 +1,5 @@
 import type { RunMetadata } from "./metadata.js";
-import { field, firstString } from "./values.js";
+import { field, nonEmptyString } from "./values.js";
 
 /** Who and what a trace is about: read once, at the outermost run, and shared by all its spans. */
 export interface TraceIdentity {
@@ -58,7 +58,7 @@ export interface PromptLink {
 /** The prompt a run's `metadata.langfusePrompt` links to, when it can be linked. */
 export function readPromptLink(prompt: unknown): PromptLink | undefined {
   if (typeof prompt !== "object" || prompt === null) return undefined;
-  const name = firstString(prompt, ["name"]);
+  const name = nonEmptyString(field(prompt, "name"));
   const version = field(prompt, "version");
   // A fallback prompt was never fetched from Langfuse: linking it would point at nothing.
   if (field(prompt, "isFallback") === true) return undefined;

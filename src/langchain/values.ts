@@ -34,22 +34,3 @@ export function field(object: unknown, key: string): unknown {
     return undefined;
   }
 }
-
-export function stringField(object: unknown, key: string): string | undefined {
-  const value = field(object, key);
-  return typeof value === "string" && value.length > 0 ? value : undefined;
-}
-
-/** The first of `keys` that holds a non-empty string. */
-export function firstString(object: unknown, keys: readonly string[]): string | undefined {
-  for (const key of keys) {
-    const value = stringField(object, key);
-    if (value !== undefined) return value;
-  }
-  return undefined;
-}
-
-export function arrayField(object: unknown, key: string): unknown[] | undefined {
-  const value = field(object, key);
-  return Array.isArray(value) ? value : undefined;
-}
