@@ -31,6 +31,8 @@ await build({
   target: "node20",
   sourcemap: true,
   logLevel: "warning",
+  // src/optional.ts reads import.meta.url only in the ESM build; the CommonJS one uses require.
+  logOverride: { "empty-import-meta": "silent" },
 });
 for (const declaration of filesUnder(join(dist, "esm"), ".d.ts")) {
   const target = join(dist, "cjs", declaration);

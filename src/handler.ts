@@ -16,6 +16,7 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
+import { markRunExecution } from "./context/bridge.js";
 import { agentAttributes, agentSpanName, workflowAttributes, workflowSpanName } from "./genai/agent.js";
 import {
   ATTR_AGENT_LOG,
@@ -205,8 +206,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       maxDepth: 20,
       maxItems: 1000,
     });
-    this.runs = new RunRegistry(config.maxOpenRuns, config.orphanTimeoutMs, (run, reason) =>
-      this.endOrphan(run, reason),
+    this.runs = new RunRegistry(
+      config.maxOpenRuns,
+      config.orphanTimeoutMs,
+      (run, reason) => this.endOrphan(run, reason),
+      config.contextBridge,
     );
   }
 
@@ -244,18 +248,36 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     runName?: string,
   ): void {
+    // Normally started already, by the synchronous hook below.
+    if (!this.runs.has(runId))
+      this.startChatModel(llm, messages, runId, parentRunId, extraParams, tags, metadata, runName);
+  }
+
+  private startChatModel(
+    llm: Serialized,
+    messages: BaseMessage[][],
+    runId: string,
+    parentRunId: string | undefined,
+    extraParams: Record<string, unknown> | undefined,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+    runName: string | undefined,
+  ): RunState | undefined {
     try {
+      if (this.config.modelSpans === "never") return undefined;
       const sent = invocationParams(extraParams);
       const tools = readToolDefinitions(sent);
       const run = this.startModel("chat", llm, runId, parentRunId, sent, tools, tags, metadata, runName);
-      if (run?.deferred === undefined || !this.capture.enabled) return;
+      if (run?.deferred === undefined || !this.capture.enabled) return run;
       run.deferred.capture = () =>
         captureInferenceInput(run.span, this.capture, () => {
           const { system, input } = splitChatInput(messages?.[0] ?? []);
           return { systemInstructions: system, messages: input, tools };
         });
+      return run;
     } catch (error) {
       this.reportFailure("handleChatModelStart", error);
+      return undefined;
     }
   }
 
@@ -269,7 +291,22 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     runName?: string,
   ): void {
+    if (!this.runs.has(runId))
+      this.startLLM(llm, prompts, runId, parentRunId, extraParams, tags, metadata, runName);
+  }
+
+  private startLLM(
+    llm: Serialized,
+    prompts: string[],
+    runId: string,
+    parentRunId: string | undefined,
+    extraParams: Record<string, unknown> | undefined,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+    runName: string | undefined,
+  ): RunState | undefined {
     try {
+      if (this.config.modelSpans === "never") return undefined;
       const sent = invocationParams(extraParams);
       const run = this.startModel(
         "text_completion",
@@ -282,14 +319,16 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         metadata,
         runName,
       );
-      if (run?.deferred === undefined || !this.capture.enabled) return;
+      if (run?.deferred === undefined || !this.capture.enabled) return run;
       run.deferred.capture = () =>
         captureInferenceInput(run.span, this.capture, () => ({
           systemInstructions: [],
           messages: (prompts ?? []).map(promptMessage),
         }));
+      return run;
     } catch (error) {
       this.reportFailure("handleLLMStart", error);
+      return undefined;
     }
   }
 
@@ -329,6 +368,21 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
     extra?: Record<string, unknown>,
   ): void {
+    if (!this.runs.has(runId))
+      this.startChain(chain, inputs, runId, parentRunId, tags, metadata, runType, runName, extra);
+  }
+
+  private startChain(
+    chain: Serialized,
+    inputs: ChainValues,
+    runId: string,
+    parentRunId: string | undefined,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+    runType: string | undefined,
+    runName: string | undefined,
+    extra: Record<string, unknown> | undefined,
+  ): void {
     try {
       const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
       const name = runDisplayName(chain, nonEmptyString(runName), "chain");
@@ -339,8 +393,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         !this.config.showInternalRuns &&
         isGraphPlumbing(className, name, meta, tags, parentRun.graphNode === true)
       ) {
-        this.runs.unpin(runId);
-        if (!this.runs.has(runId)) this.runs.openHidden(runId, parentRun);
+        this.runs.openHidden(runId, parentRun);
         return;
       }
       const start = this.chainStart(className, inputs, name, tags, meta);
@@ -432,6 +485,21 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
     toolCallId?: string,
   ): void {
+    if (!this.runs.has(runId))
+      this.startTool(tool, input, runId, parentRunId, tags, metadata, runName, toolCallId);
+  }
+
+  /** `input`: the tool's arguments, as the object LangChain validated (hook) or as JSON text (callback). */
+  private startTool(
+    tool: Serialized,
+    input: unknown,
+    runId: string,
+    parentRunId: string | undefined,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+    runName: string | undefined,
+    toolCallId: string | undefined,
+  ): void {
     try {
       const name = runDisplayName(tool, runName, "tool");
       const extra = toolAttributes({
@@ -501,6 +569,19 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     name?: string,
   ): void {
+    if (!this.runs.has(runId))
+      this.startRetriever(retriever, query, runId, parentRunId, tags, metadata, name);
+  }
+
+  private startRetriever(
+    retriever: Serialized,
+    query: string,
+    runId: string,
+    parentRunId: string | undefined,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+    name: string | undefined,
+  ): RunState | undefined {
     try {
       const dataSource = runDisplayName(retriever, name, "retriever");
       const run = this.startRun(
@@ -516,12 +597,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           tags,
         ),
       );
-      if (run === undefined || typeof query !== "string") return;
+      if (run === undefined || typeof query !== "string") return run;
       const text = this.capture.setText(run.span, ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, query);
       if (text !== undefined && this.config.langfuse)
         run.span.setAttribute(LANGFUSE_OBSERVATION_INPUT, quote(text));
+      return run;
     } catch (error) {
       this.reportFailure("handleRetrieverStart", error);
+      return undefined;
     }
   }
 
@@ -593,50 +676,101 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  // ── LangChain's synchronous tracer hooks ───────────────────────────────────────────────────
+  // ── LangChain's synchronous start hooks ───────────────────────────────────────────────────
   //
-  // In background mode (`awaitHandlers: false`) LangChain queues callbacks and runs them later,
-  // in whatever async context the queue happens to be in, so the caller's active span is lost.
-  // LangChain calls these `_createRunFor*` hooks synchronously, in the caller's context, for
-  // handlers that look like its BaseTracer (`_addRunToRunMap`); we use them only to pin the
-  // caller's context and the true start time for the deferred start callback.
+  // LangChain calls these `_createRunFor*` hooks synchronously, in the caller's async context, for
+  // handlers that look like its BaseTracer (`_addRunToRunMap`); the `handle*Start` callbacks come
+  // after, awaited or queued. Every run starts here: the caller's active span and the true start
+  // time are at hand in both `awaitHandlers` modes, and the context that goes on to run a model's
+  // or a retriever's body is the one the context bridge marks. The callbacks start a run only if
+  // a hook did not (a LangChain version without the hooks).
+
+  /** @internal Marks this handler as tracer-like, so that LangChain calls the hooks below. */
+  _addRunToRunMap(): void {}
+
+  /** @internal */
+  _createRunForLLMStart(
+    llm: Serialized,
+    prompts: string[],
+    runId: string,
+    parentRunId?: string,
+    extraParams?: Record<string, unknown>,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+  ): void {
+    this.markExecution(this.startLLM(llm, prompts, runId, parentRunId, extraParams, tags, metadata, runName));
+  }
+
+  /** @internal */
+  _createRunForChatModelStart(
+    llm: Serialized,
+    messages: BaseMessage[][],
+    runId: string,
+    parentRunId?: string,
+    extraParams?: Record<string, unknown>,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+  ): void {
+    this.markExecution(
+      this.startChatModel(llm, messages, runId, parentRunId, extraParams, tags, metadata, runName),
+    );
+  }
+
+  /** @internal */
+  _createRunForChainStart(
+    chain: Serialized,
+    inputs: ChainValues,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runType?: string,
+    runName?: string,
+    extra?: Record<string, unknown>,
+  ): void {
+    this.startChain(chain, inputs, runId, parentRunId, tags, metadata, runType, runName, extra);
+  }
+
+  /** @internal */
+  _createRunForToolStart(
+    tool: Serialized,
+    input: unknown,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+    toolCallId?: string,
+  ): void {
+    this.startTool(tool, input, runId, parentRunId, tags, metadata, runName, toolCallId);
+  }
+
+  /** @internal */
+  _createRunForRetrieverStart(
+    retriever: Serialized,
+    query: string,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+  ): void {
+    this.markExecution(this.startRetriever(retriever, query, runId, parentRunId, tags, metadata, runName));
+  }
 
   /**
-   * @internal Marks this handler as tracer-like so LangChain calls the hooks below: only when it
-   * defers callbacks, as an awaited handler has nothing to pin (and the hooks cost every run a call).
+   * A model's or retriever's body runs in the async context its start hook ran in, which
+   * LangChain's own config does not scope: mark it for the context bridge. (Lambdas, tools and
+   * graph nodes need no mark: LangChain scopes their bodies itself.)
    */
-  get _addRunToRunMap(): (() => void) | undefined {
-    return this.awaitHandlers ? undefined : noop;
-  }
-
-  /** @internal */
-  _createRunForLLMStart(_llm: unknown, _prompts: unknown, runId: string): void {
-    this.pinCaller(runId);
-  }
-  /** @internal */
-  _createRunForChatModelStart(_llm: unknown, _messages: unknown, runId: string): void {
-    this.pinCaller(runId);
-  }
-  /** @internal */
-  _createRunForChainStart(_chain: unknown, _inputs: unknown, runId: string): void {
-    this.pinCaller(runId);
-  }
-  /** @internal */
-  _createRunForToolStart(_tool: unknown, _input: unknown, runId: string): void {
-    this.pinCaller(runId);
-  }
-  /** @internal */
-  _createRunForRetrieverStart(_retriever: unknown, _query: unknown, runId: string): void {
-    this.pinCaller(runId);
-  }
-
-  private pinCaller(runId: string): void {
-    // Awaited callbacks run in the caller's context already: nothing to pin.
-    if (this.awaitHandlers) return;
+  private markExecution(run: RunState | undefined): void {
+    if (run === undefined || !this.config.contextBridge) return;
     try {
-      this.runs.pin(runId, { context: context.active(), time: performance.timeOrigin + performance.now() });
+      markRunExecution(run);
     } catch (error) {
-      diag.debug("langchain-otel: pinCaller failed", error);
+      diag.debug("langchain-otel: marking a run's execution failed", error);
     }
   }
 
@@ -704,10 +838,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata: Record<string, unknown> | undefined,
     runName: string | undefined,
   ): RunState | undefined {
-    if (!this.config.modelSpans) {
-      this.runs.unpin(runId);
-      return undefined;
-    }
     const meta = readRunMetadata(metadata);
     const params = readRequestParams(llm, sentParams, meta);
     this.tools.remember(tools);
@@ -757,19 +887,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * then the rest, which on model spans waits until usage and response are set (applyDeferred).
    */
   private startRun(runId: string, parentRunId: string | undefined, start: SpanStart): RunState | undefined {
-    const pinned = this.runs.unpin(runId);
     // A duplicate start keeps the first span: ending it twice or leaking one would both be worse.
     if (typeof runId !== "string" || this.runs.has(runId)) return undefined;
     const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
-    const parent =
-      parentRun !== undefined ? childContextOf(parentRun) : (pinned?.context ?? context.active());
+    const parent = parentRun !== undefined ? childContextOf(parentRun) : context.active();
     const scope = parentRun?.trace ?? this.traceScope(start, parent);
     // Priority order: the SDK keeps the first attributes set when a count limit is reached. The
     // sampling-relevant ones go to startSpan; the rest are set on the span directly (an attribute
     // passed to startSpan is copied twice more), except a model run's, which wait for its end.
     const span = this.config.tracer.startSpan(
       start.name,
-      { kind: start.kind, attributes: start.attributes, startTime: pinned?.time, links: start.links },
+      { kind: start.kind, attributes: start.attributes, links: start.links },
       parent,
     );
     // A model run's other attributes wait for its end; a tool's name and a retriever's data source
@@ -787,6 +915,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (this.config.attributes !== undefined) setAllLater(span, later, this.config.attributes);
     const graph = start.graph;
     const run = newRunState({
+      runId,
       span,
       trace: scope,
       parent: parentRun,
@@ -970,8 +1099,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     diag.warn(`langchain-otel: ${callback} failed; the span may be incomplete`, error);
   }
 }
-
-function noop(): void {}
 
 /** The prompt a generation was made from: the nearest ancestor that a prompt was linked to. */
 function inheritedPromptLink(run: RunState): RunState["promptLink"] {

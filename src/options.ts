@@ -30,10 +30,20 @@ export interface OpenTelemetryCallbackHandlerOptions {
    */
   awaitHandlers?: boolean;
   /**
-   * Emit spans for chat model and LLM runs. Default true. Turn off when a provider instrumentation
-   * (e.g. of the OpenAI SDK) already traces each model call, to avoid duplicate inference spans.
+   * Spans for chat model and LLM runs. Default "auto": an inference span (`chat {model}`) per
+   * call, which gives way to a provider instrumentation's (OpenLLMetry, OpenInference, OTel's
+   * OpenAI instrumentation) when the context bridge sees one start under it: ours then stays as a
+   * plain LangChain span, so the call counts once. `true`: always an inference span. `false`: no
+   * span for model runs at all.
    */
-  modelSpans?: boolean;
+  modelSpans?: boolean | "auto";
+  /**
+   * The context bridge: while a LangChain run's code executes, `context.active()` returns its
+   * span, so HTTP calls, database queries and app spans made inside it nest under it. Needs
+   * `LangChainContextManager` as the context manager (`setupTracing()` registers it). Default
+   * true, unless the environment variable `LANGCHAIN_OTEL_CONTEXT_BRIDGE` is `false`.
+   */
+  contextBridge?: boolean;
   /** Attributes added to every span this handler starts. Default: none. */
   attributes?: Attributes;
   /**
@@ -77,7 +87,8 @@ export interface ResolvedHandlerOptions {
   mask: ContentMask | undefined;
   maxContentLength: number;
   awaitHandlers: boolean;
-  modelSpans: boolean;
+  modelSpans: ModelSpans;
+  contextBridge: boolean;
   attributes: Attributes | undefined;
   identity: { userId?: string; sessionId?: string; tags?: string[]; traceName?: string };
   traceMetadata: Record<string, unknown> | undefined;
@@ -87,11 +98,15 @@ export interface ResolvedHandlerOptions {
   orphanTimeoutMs: number;
 }
 
+/** "auto": inference spans that give way to a provider instrumentation's; "always"; "never". */
+export type ModelSpans = "auto" | "always" | "never";
+
 export const DEFAULT_MAX_CONTENT_LENGTH = 32_768;
 export const DEFAULT_MAX_OPEN_RUNS = 10_000;
 export const DEFAULT_ORPHAN_TIMEOUT_MS = 600_000;
 
 const CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+const BRIDGE_ENV = "LANGCHAIN_OTEL_CONTEXT_BRIDGE";
 
 /** Reads the capture switch from the environment: undefined when it is unset. */
 export function captureContentFromEnv(env: NodeJS.ProcessEnv = process.env): boolean | undefined {
@@ -100,6 +115,13 @@ export function captureContentFromEnv(env: NodeJS.ProcessEnv = process.env): boo
   // Booleans (older JS instrumentations) and the python util-genai modes (genai-semconv §4).
   if (raw === "false" || raw === "0" || raw === "no_content" || raw === "none") return false;
   return true;
+}
+
+/** Reads the context bridge switch from the environment: undefined when it is unset. */
+export function contextBridgeFromEnv(env: NodeJS.ProcessEnv = process.env): boolean | undefined {
+  const raw = env[BRIDGE_ENV]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return undefined;
+  return !(raw === "false" || raw === "0" || raw === "off" || raw === "no");
 }
 
 function configError(message: string): TypeError {
@@ -146,6 +168,15 @@ export function resolveHandlerOptions(
       throw configError(`option "${name}" must be a string, got ${typeof options[name]}.`);
     }
   }
+  if (
+    options.modelSpans !== undefined &&
+    typeof options.modelSpans !== "boolean" &&
+    options.modelSpans !== "auto"
+  ) {
+    throw configError(
+      `option "modelSpans" must be true, false or "auto", got ${String(options.modelSpans)}.`,
+    );
+  }
   if (options.mask !== undefined && typeof options.mask !== "function") {
     throw configError('option "mask" must be a function (value: string, attribute: string) => string.');
   }
@@ -160,7 +191,8 @@ export function resolveHandlerOptions(
       DEFAULT_MAX_CONTENT_LENGTH,
     ),
     awaitHandlers: options.awaitHandlers ?? true,
-    modelSpans: options.modelSpans ?? true,
+    modelSpans: options.modelSpans === true ? "always" : options.modelSpans === false ? "never" : "auto",
+    contextBridge: options.contextBridge ?? contextBridgeFromEnv() ?? true,
     attributes: options.attributes,
     identity: {
       userId: options.userId,

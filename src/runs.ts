@@ -1,4 +1,5 @@
 import { type Attributes, type Context, type Span, trace } from "@opentelemetry/api";
+import { registryEmptied, registryOpened } from "./context/bridge.js";
 import type { CapturedValue } from "./genai/capture.js";
 
 /** The span kinds of LangChain runs this registry tracks. */
@@ -16,6 +17,7 @@ export interface TraceScope {
 
 /** What the handler keeps for an open run: created at start, deleted at end. */
 export interface RunState {
+  readonly runId: string;
   readonly span: Span;
   readonly trace: TraceScope;
   /** The parent run, when this handler traces it (kept only while this run is open). */
@@ -56,10 +58,15 @@ export interface RunState {
    * SDK attribute-count limit drops these rather than the usage.
    */
   deferred?: { attributes: Attributes; capture?: () => void };
+  /** The context the bridge hands out while this run's code executes; made on first use. */
+  bridged?: Context;
+  /** A model run whose call another instrumentation traces as an inference span: its scope name. */
+  delegatedTo?: string;
 }
 
 /** What a run is opened with; the rest of its state starts empty. */
 export interface RunStart {
+  runId: string;
   span: Span;
   trace: TraceScope;
   parent: RunState | undefined;
@@ -80,6 +87,7 @@ export interface RunStart {
  */
 export function newRunState(start: RunStart): RunState {
   return {
+    runId: start.runId,
     span: start.span,
     trace: start.trace,
     parent: start.parent,
@@ -98,6 +106,8 @@ export function newRunState(start: RunStart): RunState {
     firstChunkAt: undefined,
     promptLink: undefined,
     deferred: start.deferred,
+    bridged: undefined,
+    delegatedTo: undefined,
   };
 }
 
@@ -105,13 +115,6 @@ export function newRunState(start: RunStart): RunState {
 export function childContextOf(run: RunState): Context {
   run.childContext ??= trace.setSpan(run.parentContext, run.span);
   return run.childContext;
-}
-
-/** The caller's context and start time, pinned synchronously when LangChain defers the callback. */
-export interface PinnedStart {
-  context: Context;
-  /** Epoch milliseconds (fractional). */
-  time: number;
 }
 
 export type OrphanReason = "timeout" | "capacity" | "shutdown";
@@ -123,13 +126,17 @@ export type OrphanReason = "timeout" | "capacity" | "shutdown";
  */
 export class RunRegistry {
   private readonly runs = new Map<string, RunState>();
-  private readonly pinned = new Map<string, PinnedStart>();
   private sweepTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /**
+   * @param bridged Tell the context bridge while runs are open, so that `context.active()` can
+   *   find the run whose code executes.
+   */
   constructor(
     private readonly maxOpenRuns: number,
     private readonly orphanTimeoutMs: number,
     private readonly endOrphan: (run: RunState, reason: OrphanReason) => void,
+    private readonly bridged = false,
   ) {}
 
   get size(): number {
@@ -152,6 +159,7 @@ export class RunRegistry {
     this.open(
       runId,
       newRunState({
+        runId,
         span: visible.span,
         trace: visible.trace,
         parent: visible,
@@ -170,6 +178,7 @@ export class RunRegistry {
 
   open(runId: string, run: RunState): void {
     this.runs.set(runId, run);
+    if (this.bridged && this.runs.size === 1) registryOpened(this);
     if (this.runs.size > this.maxOpenRuns) this.evictOldest();
     if (this.sweepTimer === undefined) this.scheduleSweep();
   }
@@ -177,23 +186,13 @@ export class RunRegistry {
   /** Removes and returns the run; undefined for an unknown or already ended run. */
   close(runId: string): RunState | undefined {
     const run = this.runs.get(runId);
-    if (run !== undefined) this.runs.delete(runId);
+    if (run !== undefined) this.delete(runId);
     return run;
   }
 
-  pin(runId: string, start: PinnedStart): void {
-    this.pinned.set(runId, start);
-    if (this.pinned.size > this.maxOpenRuns) {
-      const oldest = this.pinned.keys().next().value;
-      if (oldest !== undefined) this.pinned.delete(oldest);
-    }
-  }
-
-  unpin(runId: string): PinnedStart | undefined {
-    if (this.pinned.size === 0) return undefined;
-    const start = this.pinned.get(runId);
-    if (start !== undefined) this.pinned.delete(runId);
-    return start;
+  private delete(runId: string): void {
+    this.runs.delete(runId);
+    if (this.bridged && this.runs.size === 0) registryEmptied(this);
   }
 
   /** The open runs under `ancestor` (a scan: only for rare paths such as cancellation). */
@@ -215,7 +214,7 @@ export class RunRegistry {
     const deadline = now - this.orphanTimeoutMs;
     for (const [runId, run] of this.runs) {
       if (run.startedAt > deadline) break;
-      this.runs.delete(runId);
+      this.delete(runId);
       this.endOrphan(run, "timeout");
     }
   }
@@ -223,10 +222,9 @@ export class RunRegistry {
   /** Ends every open run (at shutdown: their spans would otherwise never be exported). */
   endAll(): void {
     for (const [runId, run] of this.runs) {
-      this.runs.delete(runId);
+      this.delete(runId);
       this.endOrphan(run, "shutdown");
     }
-    this.pinned.clear();
     if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
   }
@@ -234,7 +232,7 @@ export class RunRegistry {
   private evictOldest(): void {
     const oldest = this.runs.entries().next().value;
     if (oldest === undefined) return;
-    this.runs.delete(oldest[0]);
+    this.delete(oldest[0]);
     this.endOrphan(oldest[1], "capacity");
   }
 

@@ -336,11 +336,24 @@ describe("OpenTelemetryCallbackHandler", () => {
       expect(parentId(tracing.span("chat gpt-test"))).to.equal(spanId(tracing.span("job")));
     });
 
-    it("asks for LangChain's synchronous tracer hooks only when it defers its callbacks", () => {
-      // Only a deferred callback has lost the caller's context and needs it pinned by the hooks.
-      expect(isBaseTracer(new OpenTelemetryCallbackHandler({ awaitHandlers: true }))).to.equal(false);
-      expect(isBaseTracer(new OpenTelemetryCallbackHandler({ awaitHandlers: false }))).to.equal(true);
-    });
+    for (const awaitHandlers of [true, false]) {
+      it(`starts each run in LangChain's synchronous hook, before its body runs (awaitHandlers: ${awaitHandlers})`, async () => {
+        tracing = setupTestTracing({ awaitHandlers });
+        const handler = tracing.handler;
+        expect(isBaseTracer(handler)).to.equal(true);
+        let openInBody = -1;
+        const lambda = RunnableLambda.from((input: string) => {
+          // Queued (awaitHandlers: false) start callbacks have not run yet here; the hook has.
+          openInBody = handler.openRuns;
+          return input.toUpperCase();
+        }).withConfig({ runName: "body" });
+        await lambda.invoke("x", { callbacks: [handler] });
+        await awaitAllCallbacks();
+        expect(openInBody).to.equal(1);
+        expect(tracing.spans().map((span) => span.name)).to.deep.equal(["body"]);
+        expect(handler.openRuns).to.equal(0);
+      });
+    }
 
     for (const awaitHandlers of [true, false]) {
       it(`200 concurrent invocations give 200 correct trees (awaitHandlers: ${awaitHandlers})`, async function () {

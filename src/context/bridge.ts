@@ -1,0 +1,196 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { type Context, createContextKey, type Span, trace } from "@opentelemetry/api";
+import type { RunState } from "../runs.js";
+
+/**
+ * The context bridge: which LangChain run's code is executing right now, so that spans other
+ * instrumentations start (the provider SDK's HTTP call, a tool's fetch, an app span) get that
+ * run's span as their parent. `LangChainContextManager` asks it on every `context.active()`.
+ *
+ * Two sources, both scoped by the runtime rather than guessed:
+ * - LangChain's own async-local config: `RunnableLambda`, tools and LangGraph nodes run their
+ *   body inside it, and its callback manager names that run (exact for those bodies).
+ * - A marker this module enters in the start hook of a model or retriever run: LangChain calls the
+ *   hook synchronously in the async context that then runs `_generate`, `_streamResponseChunks` or
+ *   `_getRelevantDocuments`, which LangChain's config does not scope (it names the enclosing run).
+ * A marker can outlive its run in resources created inside it (a pooled socket, a timer), so a
+ * marker counts only while its run is open and when it lies under the run LangChain names.
+ */
+
+/** What the bridge reads of a handler's run registry. */
+export interface OpenRuns {
+  get(runId: string): RunState | undefined;
+}
+
+/** Context key: the run a bridged context was made for (its run id). Contexts derived from it keep it. */
+export const BRIDGED_RUN = createContextKey("langchain-otel bridged run");
+
+// LangChain's global async-local storage of the current runnable config (@langchain/core's
+// singletons/async_local_storage: the same keys `initializeGlobalInstance` and `getRunnableConfig` use).
+const LANGCHAIN_STORAGE = Symbol.for("ls:tracing_async_local_storage");
+const LANGCHAIN_CHILD_CONFIG = Symbol.for("lc:child_config");
+
+/** Registries with at least one open run: an empty set means `context.active()` passes straight through. */
+const live = new Set<OpenRuns>();
+/** Enabled `LangChainContextManager`s; markers are entered only while there is one. */
+let installed = 0;
+let markers: AsyncLocalStorage<string> | undefined;
+/** A marker that names no run: a model start that cannot tell which sibling executes enters it. */
+const UNKNOWN = "";
+
+export const bridgeInstalled = (): boolean => installed > 0;
+
+/** Called by `LangChainContextManager.enable()`. */
+export function installBridge(): void {
+  installed++;
+  markers ??= new AsyncLocalStorage<string>();
+  // LangChain keeps the current config in this storage only once someone creates it (`langchain`
+  // and LangGraph do on import; `@langchain/core` alone does not). Without it, a lambda's or a
+  // tool's body could not be told apart from its caller.
+  const global = globalThis as Record<symbol, unknown>;
+  global[LANGCHAIN_STORAGE] ??= new AsyncLocalStorage();
+}
+
+/** Called by `LangChainContextManager.disable()`. */
+export function uninstallBridge(): void {
+  if (installed > 0) installed--;
+}
+
+/** A registry opened its first run / closed its last one. */
+export function registryOpened(runs: OpenRuns): void {
+  live.add(runs);
+}
+export function registryEmptied(runs: OpenRuns): void {
+  live.delete(runs);
+}
+
+/**
+ * The start hook of a model or retriever run: marks the async context that will run its body.
+ * When the context is already marked with an open sibling (one `generate()` call starting several
+ * prompts from one context), neither can be told from the other: mark the context as unknown, so
+ * their bodies fall back to the parent instead of landing under a sibling.
+ */
+export function markRunExecution(run: RunState): void {
+  const store = markers;
+  if (store === undefined || installed === 0) return;
+  const current = store.getStore();
+  if (current !== undefined && current !== UNKNOWN) {
+    const other = findRun(current);
+    if (other !== undefined && other !== run && other.parent === run.parent) {
+      store.enterWith(UNKNOWN);
+      return;
+    }
+  }
+  store.enterWith(run.runId);
+}
+
+function findRun(runId: string): RunState | undefined {
+  for (const runs of live) {
+    const run = runs.get(runId);
+    if (run !== undefined) return run;
+  }
+  return undefined;
+}
+
+/** The run whose code LangChain's own async-local config says is running (a lambda, tool or node). */
+function langchainRunId(): string | undefined {
+  const storage = (globalThis as Record<symbol, { getStore?: () => unknown } | undefined>)[LANGCHAIN_STORAGE];
+  const store = storage?.getStore?.() as { extra?: Record<symbol, unknown> } | undefined;
+  const config = store?.extra?.[LANGCHAIN_CHILD_CONFIG] as { callbacks?: unknown } | undefined;
+  const callbacks = config?.callbacks as { getParentRunId?: () => string | undefined } | undefined;
+  return typeof callbacks?.getParentRunId === "function" ? callbacks.getParentRunId() : undefined;
+}
+
+/** A hidden run (LangGraph plumbing) stands for its nearest visible ancestor. */
+function visible(run: RunState | undefined): RunState | undefined {
+  let found = run;
+  while (found?.hidden === true) found = found.parent;
+  return found;
+}
+
+/** True when `run` lies strictly under `ancestor`. */
+function isUnder(run: RunState, ancestor: RunState): boolean {
+  for (let parent = run.parent; parent !== undefined; parent = parent.parent) {
+    if (parent === ancestor) return true;
+  }
+  return false;
+}
+
+/** The innermost open run whose code is executing here, or undefined. */
+export function executingRun(): RunState | undefined {
+  const named = visible(findOptional(langchainRunId()));
+  const mark = markers?.getStore();
+  const marked = visible(findOptional(mark));
+  if (marked === undefined) return named;
+  if (named === undefined || marked === named) return marked;
+  // Both: the deeper one, when one lies under the other; else the one LangChain scoped itself.
+  if (isUnder(marked, named)) return marked;
+  return named;
+}
+
+function findOptional(runId: string | undefined): RunState | undefined {
+  return runId === undefined || runId === UNKNOWN ? undefined : findRun(runId);
+}
+
+/**
+ * The context `context.active()` should return, given the underlying manager's: the executing
+ * run's span context, unless the underlying one was made inside that run (an app span started
+ * under the run stays the parent of what starts under it).
+ */
+export function bridgedContext(base: Context): Context {
+  if (live.size === 0) return base;
+  const run = executingRun();
+  if (run === undefined) return base;
+  const from = base.getValue(BRIDGED_RUN);
+  if (from !== undefined) {
+    if (from === run.runId) return base;
+    const origin = findRun(from as string);
+    // Made from a run that ended, or from this run's own subtree: the application chose it.
+    if (origin === undefined || !isUnder(run, origin)) return base;
+  }
+  run.bridged ??= trace.setSpan(run.parentContext, run.span).setValue(BRIDGED_RUN, run.runId);
+  return run.bridged;
+}
+
+/**
+ * Watches contexts the application or another instrumentation makes active: a GenAI inference
+ * span started directly under one of our model spans means the provider SDK is instrumented, and
+ * our span must not count the same call twice (OpenLLMetry, OpenInference and OTel's own OpenAI
+ * instrumentations all run the request inside `context.with(their span)`).
+ */
+export function noteActivated(next: Context): void {
+  if (live.size === 0) return;
+  const from = next.getValue(BRIDGED_RUN);
+  if (from === undefined) return;
+  const run = findRun(from as string);
+  if (run === undefined || run.kind !== "model" || run.delegatedTo !== undefined) return;
+  const span = trace.getSpan(next);
+  if (span === undefined || span === run.span) return;
+  const scope = foreignInference(span, run.span);
+  if (scope !== undefined) run.delegatedTo = scope;
+}
+
+/** The instrumentation scope of `span` when it is a GenAI inference span started directly under `parent`. */
+function foreignInference(span: Span, parent: Span): string | undefined {
+  // SDK spans are ReadableSpans: their parent, attributes and scope are public fields.
+  const readable = span as Partial<{
+    parentSpanContext: { spanId?: string };
+    parentSpanId: string;
+    attributes: Record<string, unknown>;
+    instrumentationScope: { name?: string };
+    instrumentationLibrary: { name?: string };
+  }>;
+  const parentId = readable.parentSpanContext?.spanId ?? readable.parentSpanId;
+  if (parentId !== parent.spanContext().spanId) return undefined;
+  const attributes = readable.attributes;
+  if (attributes === undefined || !isInference(attributes)) return undefined;
+  return readable.instrumentationScope?.name ?? readable.instrumentationLibrary?.name ?? "unknown";
+}
+
+const INFERENCE_OPERATIONS = new Set(["chat", "text_completion", "generate_content", "completion"]);
+
+function isInference(attributes: Record<string, unknown>): boolean {
+  const operation = attributes["gen_ai.operation.name"] ?? attributes["llm.request.type"];
+  if (typeof operation === "string" && INFERENCE_OPERATIONS.has(operation)) return true;
+  return attributes["openinference.span.kind"] === "LLM";
+}

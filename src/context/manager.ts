@@ -1,0 +1,80 @@
+import { type Context, type ContextManager, diag } from "@opentelemetry/api";
+import { requireOptional } from "../optional.js";
+import { bridgedContext, installBridge, noteActivated, uninstallBridge } from "./bridge.js";
+
+/**
+ * An OpenTelemetry context manager that makes the LangChain run whose code is executing the
+ * active span: the provider SDK's HTTP call nests under its `chat …` span, a tool's `fetch` under
+ * `execute_tool …`, a span the app starts in a lambda under that lambda's span, and outgoing
+ * `traceparent` headers name those spans.
+ *
+ * It wraps another context manager (default: `AsyncLocalStorageContextManager` from
+ * `@opentelemetry/context-async-hooks`) and changes only what `active()` returns while a
+ * LangChain run traced by an `OpenTelemetryCallbackHandler` executes. `setupTracing()` registers
+ * it; with your own SDK, pass it once:
+ *
+ * ```ts
+ * new NodeSDK({ contextManager: new LangChainContextManager(), ... })
+ * ```
+ */
+export class LangChainContextManager implements ContextManager {
+  private readonly inner: ContextManager;
+  private enabled = false;
+
+  /** @param inner The context manager to wrap. Default: a new `AsyncLocalStorageContextManager`. */
+  constructor(inner?: ContextManager) {
+    if (inner !== undefined && (typeof inner.active !== "function" || typeof inner.with !== "function")) {
+      throw new TypeError(
+        "langchain-otel: LangChainContextManager wraps an OpenTelemetry ContextManager, e.g. new AsyncLocalStorageContextManager().",
+      );
+    }
+    this.inner =
+      inner ??
+      new (requireOptional<typeof import("@opentelemetry/context-async-hooks")>(
+        "@opentelemetry/context-async-hooks",
+        "LangChainContextManager",
+      ).AsyncLocalStorageContextManager)();
+  }
+
+  active(): Context {
+    const base = this.inner.active();
+    try {
+      return bridgedContext(base);
+    } catch (error) {
+      diag.debug("langchain-otel: the context bridge failed; using the underlying context", error);
+      return base;
+    }
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    context: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    try {
+      noteActivated(context);
+    } catch (error) {
+      diag.debug("langchain-otel: the context bridge failed to inspect a context", error);
+    }
+    return this.inner.with(context, fn, thisArg, ...args);
+  }
+
+  bind<T>(context: Context, target: T): T {
+    return this.inner.bind(context, target);
+  }
+
+  enable(): this {
+    this.inner.enable();
+    if (!this.enabled) installBridge();
+    this.enabled = true;
+    return this;
+  }
+
+  disable(): this {
+    this.inner.disable();
+    if (this.enabled) uninstallBridge();
+    this.enabled = false;
+    return this;
+  }
+}
