@@ -1,3 +1,4 @@
+export { LangChainContextManager } from "./context/manager.js";
 export {
   type ExporterChoice,
   pickExporter,
