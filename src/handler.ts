@@ -16,7 +16,7 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import { markRunExecution } from "./context/bridge.js";
+import { bridgeInstalled, markRunExecution, runContext } from "./context/bridge.js";
 import { agentAttributes, agentSpanName, workflowAttributes, workflowSpanName } from "./genai/agent.js";
 import {
   ATTR_AGENT_LOG,
@@ -45,6 +45,13 @@ import {
   EVENT_LANGGRAPH_INTERRUPT,
 } from "./genai/attributes.js";
 import { ContentCapture } from "./genai/capture.js";
+import {
+  becomePlain,
+  type InferenceStart,
+  InstrumentedModelClasses,
+  restoreInference,
+  withoutInference,
+} from "./genai/delegation.js";
 import { errorMessage, errorType, isCancellation, recordCancellation, recordError } from "./genai/errors.js";
 import { identityAttributes } from "./genai/identity.js";
 import {
@@ -129,6 +136,8 @@ interface SpanStart {
   graph: { graphNode: boolean; agentName: string | undefined; threadId: string | undefined } | undefined;
   /** A RunnableSequence (see RunState.passesValues). */
   passesValues: boolean;
+  /** The Langfuse observation type, when not the run kind's (a model span started plain). */
+  observation: ObservationType | undefined;
 }
 
 /**
@@ -156,6 +165,7 @@ function spanStart(
     links: undefined,
     graph: undefined,
     passesValues: false,
+    observation: undefined,
   };
 }
 
@@ -196,6 +206,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly recordedErrors = new WeakSet<object>();
   /** LangGraph threads paused by an interrupt → the paused graph's span, for the resumption's link. */
   private readonly pausedThreads = new Map<string, SpanContext>();
+  /** Model classes whose calls a provider instrumentation traces (modelSpans "auto"). */
+  private readonly instrumentedModels = new InstrumentedModelClasses();
 
   constructor(options: OpenTelemetryCallbackHandlerOptions = {}) {
     const config = resolveHandlerOptions(options);
@@ -211,6 +223,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       config.orphanTimeoutMs,
       (run, reason) => this.endOrphan(run, reason),
       config.contextBridge,
+      config.maxRecentTraces,
     );
   }
 
@@ -222,6 +235,29 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   /** Number of runs started and not yet ended (for tests and health checks). */
   get openRuns(): number {
     return this.runs.size;
+  }
+
+  /**
+   * The W3C trace id (32 hex digits) of the trace a run belongs to: for a run that is still open,
+   * and for the `maxRecentTraces` most recently finished outermost runs; undefined for a run this
+   * handler never saw or has forgotten. Pick the run id up front to look it up afterwards:
+   * `chain.invoke(input, { runId, callbacks: [handler] })`.
+   */
+  traceIdOf(runId: string): string | undefined {
+    try {
+      return typeof runId === "string" ? this.runs.traceIdOf(runId) : undefined;
+    } catch (error) {
+      this.reportFailure("traceIdOf", error);
+      return undefined;
+    }
+  }
+
+  /**
+   * The trace id of the outermost run this handler started last. For scripts: with concurrent
+   * requests it may belong to another request's run; use `traceIdOf(runId)` there.
+   */
+  get lastTraceId(): string | undefined {
+    return this.runs.lastTraceId;
   }
 
   /**
@@ -761,6 +797,23 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   /**
+   * The run-execution hook proposed for `@langchain/core` (langchainjs #11211, #11226): a core
+   * that calls it runs each run's body (a model's generation and stream, a tool's call) through
+   * it, and the body then runs with the run's span active under any context manager. Exact where
+   * the context bridge has to rely on marks; used whenever LangChain calls it.
+   */
+  wrapRunExecution<T>(runId: string, fn: () => T): T {
+    let active: Context | undefined;
+    try {
+      const run = this.config.contextBridge ? this.runs.get(runId) : undefined;
+      if (run !== undefined) active = runContext(run);
+    } catch (error) {
+      diag.debug("langchain-otel: wrapRunExecution failed; running the body as is", error);
+    }
+    return active === undefined ? fn() : context.with(active, fn);
+  }
+
+  /**
    * A model's or retriever's body runs in the async context its start hook ran in, which
    * LangChain's own config does not scope: mark it for the context bridge. (Lambdas, tools and
    * graph nodes need no mark: LangChain scopes their bodies itself.)
@@ -841,19 +894,20 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const meta = readRunMetadata(metadata);
     const params = readRequestParams(llm, sentParams, meta);
     this.tools.remember(tools);
-    const run = this.startRun(
-      runId,
-      parentRunId,
-      spanStart(
-        inferenceSpanName(operation, params.model ?? nonEmptyString(runName)),
-        SpanKind.CLIENT,
-        "model",
-        inferenceStartAttributes(operation, readProvider(llm, meta), params),
-        inferenceRequestAttributes(params),
-        meta,
-        tags,
-      ),
-    );
+    const name = inferenceSpanName(operation, params.model ?? nonEmptyString(runName));
+    const attributes = inferenceStartAttributes(operation, readProvider(llm, meta), params);
+    // Only the bridge can see another instrumentation's inference span under ours.
+    const inference =
+      this.config.modelSpans === "auto" && this.config.contextBridge && bridgeInstalled()
+        ? this.inferenceStart(llm, runName, name, attributes)
+        : undefined;
+    const start = inference?.plain
+      ? spanStart(inference.plainName, SpanKind.INTERNAL, "model", {}, undefined, meta, tags)
+      : spanStart(name, SpanKind.CLIENT, "model", attributes, undefined, meta, tags);
+    start.extra = inferenceRequestAttributes(params);
+    if (inference?.plain) start.observation = "span";
+    const run = this.startRun(runId, parentRunId, start);
+    if (run !== undefined) run.inference = inference;
     if (run !== undefined && this.config.langfuse) {
       // Prompt links go on generations only: Langfuse ignores them elsewhere.
       const prompt = readPromptLink(meta.prompt) ?? inheritedPromptLink(run);
@@ -862,7 +916,29 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     return run;
   }
 
+  /** How a model span starts when the bridge could see it give way: plain if its class taught us so. */
+  private inferenceStart(
+    llm: Serialized,
+    runName: string | undefined,
+    name: string,
+    attributes: Attributes,
+  ): InferenceStart {
+    const modelClass = serializedClassName(llm) ?? "unknown";
+    return {
+      name,
+      attributes,
+      plainName: runDisplayName(llm, runName, modelClass),
+      modelClass,
+      plain: this.instrumentedModels.has(modelClass),
+    };
+  }
+
   private finishModel(run: RunState, output: LLMResult): void {
+    // Another instrumentation traced this call: it carries the response, usage and messages.
+    if (run.delegatedTo !== undefined) {
+      this.applyDeferred(run);
+      return;
+    }
     const response = readModelResponse(output);
     setInferenceResponse(run.span, response);
     if (run.firstChunkAt !== undefined) {
@@ -907,7 +983,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (!isModel && start.extra !== undefined) span.setAttributes(start.extra);
     if (scope.identity !== undefined) span.setAttributes(scope.identity);
     span.setAttribute(ATTR_LANGCHAIN_RUN_ID, runId);
-    if (this.config.langfuse) span.setAttribute(LANGFUSE_OBSERVATION_TYPE, OBSERVATION_TYPES[start.runKind]);
+    if (this.config.langfuse)
+      span.setAttribute(LANGFUSE_OBSERVATION_TYPE, start.observation ?? OBSERVATION_TYPES[start.runKind]);
     if (start.runKind === "chain")
       setLater(span, later, ATTR_GEN_AI_WORKFLOW_NAME, scope.workflowName ?? start.name);
     if (scope.attributes !== undefined) setAllLater(span, later, scope.attributes);
@@ -954,11 +1031,29 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   /** A model run's deferred attributes and input capture, once its response is set. */
   private applyDeferred(run: RunState): void {
+    if (run.inference !== undefined) this.settleInference(run);
     const deferred = run.deferred;
     if (deferred === undefined) return;
     run.deferred = undefined;
+    if (run.delegatedTo !== undefined) {
+      run.span.setAttributes(withoutInference(deferred.attributes));
+      return;
+    }
     run.span.setAttributes(deferred.attributes);
     deferred.capture?.();
+  }
+
+  /** A model span, at its end: plain if another instrumentation traced the call, else an inference span. */
+  private settleInference(run: RunState): void {
+    const inference = run.inference as InferenceStart;
+    run.inference = undefined;
+    if (run.delegatedTo !== undefined) {
+      this.instrumentedModels.learn(inference.modelClass);
+      becomePlain(run.span, inference, run.delegatedTo, this.config.langfuse);
+    } else if (inference.plain) {
+      this.instrumentedModels.forget(inference.modelClass);
+      restoreInference(run.span, inference, this.config.langfuse);
+    }
   }
 
   /** A run's own Langfuse attributes: the level of hidden runs, and its metadata. */

@@ -76,6 +76,11 @@ export interface OpenTelemetryCallbackHandlerOptions {
   showInternalRuns?: boolean;
   /** Most runs open at once; past it the oldest is ended as orphaned. Default 10000. */
   maxOpenRuns?: number;
+  /**
+   * How many finished outermost runs `traceIdOf(runId)` still answers for; past it the oldest is
+   * forgotten first. Default 10000.
+   */
+  maxRecentTraces?: number;
   /** A run open longer than this (ms) is ended as orphaned by the next sweep. Default 600000 (10 minutes). */
   orphanTimeoutMs?: number;
 }
@@ -95,6 +100,7 @@ export interface ResolvedHandlerOptions {
   langfuse: boolean;
   showInternalRuns: boolean;
   maxOpenRuns: number;
+  maxRecentTraces: number;
   orphanTimeoutMs: number;
 }
 
@@ -103,6 +109,7 @@ export type ModelSpans = "auto" | "always" | "never";
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 32_768;
 export const DEFAULT_MAX_OPEN_RUNS = 10_000;
+export const DEFAULT_MAX_RECENT_TRACES = 10_000;
 export const DEFAULT_ORPHAN_TIMEOUT_MS = 600_000;
 
 const CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
@@ -204,6 +211,7 @@ export function resolveHandlerOptions(
     langfuse: options.langfuseAttributes ?? true,
     showInternalRuns: options.showInternalRuns ?? false,
     maxOpenRuns: positiveInteger("maxOpenRuns", options.maxOpenRuns, DEFAULT_MAX_OPEN_RUNS),
+    maxRecentTraces: positiveInteger("maxRecentTraces", options.maxRecentTraces, DEFAULT_MAX_RECENT_TRACES),
     orphanTimeoutMs: positiveInteger("orphanTimeoutMs", options.orphanTimeoutMs, DEFAULT_ORPHAN_TIMEOUT_MS),
   };
 }

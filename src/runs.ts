@@ -1,6 +1,8 @@
 import { type Attributes, type Context, type Span, trace } from "@opentelemetry/api";
 import { registryEmptied, registryOpened } from "./context/bridge.js";
 import type { CapturedValue } from "./genai/capture.js";
+import type { InferenceStart } from "./genai/delegation.js";
+import { RecentTraceIds } from "./trace-ids.js";
 
 /** The span kinds of LangChain runs this registry tracks. */
 export type RunKind = "model" | "tool" | "retriever" | "chain" | "agent" | "workflow";
@@ -62,6 +64,8 @@ export interface RunState {
   bridged?: Context;
   /** A model run whose call another instrumentation traces as an inference span: its scope name. */
   delegatedTo?: string;
+  /** A model run's span start, until its end settles whether it stays an inference span. */
+  inference?: InferenceStart;
 }
 
 /** What a run is opened with; the rest of its state starts empty. */
@@ -108,6 +112,7 @@ export function newRunState(start: RunStart): RunState {
     deferred: start.deferred,
     bridged: undefined,
     delegatedTo: undefined,
+    inference: undefined,
   };
 }
 
@@ -126,6 +131,10 @@ export type OrphanReason = "timeout" | "capacity" | "shutdown";
  */
 export class RunRegistry {
   private readonly runs = new Map<string, RunState>();
+  /** Trace ids of finished outermost runs, for `traceIdOf` after the run has ended. */
+  private readonly finished: RecentTraceIds;
+  /** The trace id of the outermost run started last. */
+  lastTraceId: string | undefined;
   private sweepTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
@@ -137,7 +146,15 @@ export class RunRegistry {
     private readonly orphanTimeoutMs: number,
     private readonly endOrphan: (run: RunState, reason: OrphanReason) => void,
     private readonly bridged = false,
-  ) {}
+    maxRecentTraces = 10_000,
+  ) {
+    this.finished = new RecentTraceIds(maxRecentTraces);
+  }
+
+  /** The W3C trace id of a run that is open or is one of the recently finished outermost runs. */
+  traceIdOf(runId: string): string | undefined {
+    return this.runs.get(runId)?.span.spanContext().traceId ?? this.finished.get(runId);
+  }
 
   get size(): number {
     return this.runs.size;
@@ -178,6 +195,7 @@ export class RunRegistry {
 
   open(runId: string, run: RunState): void {
     this.runs.set(runId, run);
+    if (run.parent === undefined) this.lastTraceId = run.span.spanContext().traceId;
     if (this.bridged && this.runs.size === 1) registryOpened(this);
     if (this.runs.size > this.maxOpenRuns) this.evictOldest();
     if (this.sweepTimer === undefined) this.scheduleSweep();
@@ -186,11 +204,12 @@ export class RunRegistry {
   /** Removes and returns the run; undefined for an unknown or already ended run. */
   close(runId: string): RunState | undefined {
     const run = this.runs.get(runId);
-    if (run !== undefined) this.delete(runId);
+    if (run !== undefined) this.delete(runId, run);
     return run;
   }
 
-  private delete(runId: string): void {
+  private delete(runId: string, run: RunState): void {
+    if (run.parent === undefined) this.finished.remember(runId, run.span.spanContext().traceId);
     this.runs.delete(runId);
     if (this.bridged && this.runs.size === 0) registryEmptied(this);
   }
@@ -214,7 +233,7 @@ export class RunRegistry {
     const deadline = now - this.orphanTimeoutMs;
     for (const [runId, run] of this.runs) {
       if (run.startedAt > deadline) break;
-      this.delete(runId);
+      this.delete(runId, run);
       this.endOrphan(run, "timeout");
     }
   }
@@ -222,7 +241,7 @@ export class RunRegistry {
   /** Ends every open run (at shutdown: their spans would otherwise never be exported). */
   endAll(): void {
     for (const [runId, run] of this.runs) {
-      this.delete(runId);
+      this.delete(runId, run);
       this.endOrphan(run, "shutdown");
     }
     if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
@@ -232,7 +251,7 @@ export class RunRegistry {
   private evictOldest(): void {
     const oldest = this.runs.entries().next().value;
     if (oldest === undefined) return;
-    this.delete(oldest[0]);
+    this.delete(oldest[0], oldest[1]);
     this.endOrphan(oldest[1], "capacity");
   }
 

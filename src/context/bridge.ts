@@ -148,8 +148,14 @@ export function bridgedContext(base: Context): Context {
     // Made from a run that ended, or from this run's own subtree: the application chose it.
     if (origin === undefined || !isUnder(run, origin)) return base;
   }
-  run.bridged ??= trace.setSpan(run.parentContext, run.span).setValue(BRIDGED_RUN, run.runId);
-  return run.bridged;
+  return runContext(run);
+}
+
+/** The context a run's body executes in: its span active, marked as bridged from it. */
+export function runContext(run: RunState): Context {
+  const shown = visible(run) ?? run;
+  shown.bridged ??= trace.setSpan(shown.parentContext, shown.span).setValue(BRIDGED_RUN, shown.runId);
+  return shown.bridged;
 }
 
 /**
@@ -172,8 +178,12 @@ export function noteActivated(next: Context): void {
 
 /** The instrumentation scope of `span` when it is a GenAI inference span started directly under `parent`. */
 function foreignInference(span: Span, parent: Span): string | undefined {
-  // SDK spans are ReadableSpans: their parent, attributes and scope are public fields.
-  const readable = span as Partial<{
+  // SDK spans are ReadableSpans: their parent, attributes and scope are public fields. Some
+  // instrumentations hand out a wrapper around the SDK span (OpenInference's OISpan: `.span`).
+  const inner = (span as { span?: unknown }).span;
+  const unwrapped =
+    (span as { attributes?: unknown }).attributes === undefined && typeof inner === "object" ? inner : span;
+  const readable = unwrapped as Partial<{
     parentSpanContext: { spanId?: string };
     parentSpanId: string;
     attributes: Record<string, unknown>;
