@@ -186,6 +186,13 @@ const MAX_PAUSED_THREADS = 1000;
 
 const now = (): number => performance.now();
 
+/** The trace scope of runs that are not recording: nothing to stamp. */
+const UNRECORDED_SCOPE: TraceScope = Object.freeze({
+  identity: undefined,
+  attributes: undefined,
+  workflowName: undefined,
+});
+
 /**
  * Turns every LangChain run into an OpenTelemetry span with GenAI semantic-convention attributes
  * (and, by default, the Langfuse dialect beside them).
@@ -300,7 +307,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName: string | undefined,
   ): RunState | undefined {
     try {
-      if (this.config.modelSpans === "never") return undefined;
+      if (this.config.modelSpans === "never" || this.startedUnrecorded(runId, parentRunId)) return undefined;
       const sent = invocationParams(extraParams);
       const tools = readToolDefinitions(sent);
       const run = this.startModel("chat", llm, runId, parentRunId, sent, tools, tags, metadata, runName);
@@ -342,7 +349,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName: string | undefined,
   ): RunState | undefined {
     try {
-      if (this.config.modelSpans === "never") return undefined;
+      if (this.config.modelSpans === "never" || this.startedUnrecorded(runId, parentRunId)) return undefined;
       const sent = invocationParams(extraParams);
       const run = this.startModel(
         "text_completion",
@@ -420,6 +427,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     extra: Record<string, unknown> | undefined,
   ): void {
     try {
+      if (this.startedUnrecorded(runId, parentRunId)) return;
       const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
       const name = runDisplayName(chain, nonEmptyString(runName), "chain");
       const className = serializedClassName(chain);
@@ -436,7 +444,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (typeof runType === "string" && runType.length > 0)
         start.extra = { [ATTR_LANGCHAIN_RUN_TYPE]: runType };
       const run = this.startRun(runId, nonEmptyString(parentRunId), start);
-      if (run === undefined) return;
+      if (run === undefined || !run.recording) return;
       if (run.graphNode && AGENT_NODES.has(run.name) && parentRun?.kind === "workflow")
         this.promoteToAgent(parentRun);
       // A streamed run starts with a placeholder input; LangChain reports the real one at its end.
@@ -537,6 +545,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     toolCallId: string | undefined,
   ): void {
     try {
+      if (this.startedUnrecorded(runId, parentRunId)) return;
       const name = runDisplayName(tool, runName, "tool");
       const extra = toolAttributes({
         name,
@@ -556,7 +565,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           tags,
         ),
       );
-      if (run === undefined) return;
+      if (run === undefined || !run.recording) return;
       this.capture.setJson(
         run.span,
         ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
@@ -619,6 +628,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     name: string | undefined,
   ): RunState | undefined {
     try {
+      if (this.startedUnrecorded(runId, parentRunId)) return undefined;
       const dataSource = runDisplayName(retriever, name, "retriever");
       const run = this.startRun(
         runId,
@@ -633,7 +643,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           tags,
         ),
       );
-      if (run === undefined || typeof query !== "string") return run;
+      if (run === undefined || !run.recording || typeof query !== "string") return run;
       const text = this.capture.setText(run.span, ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, query);
       if (text !== undefined && this.config.langfuse)
         run.span.setAttribute(LANGFUSE_OBSERVATION_INPUT, quote(text));
@@ -670,7 +680,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   override handleAgentAction(action: unknown, runId: string): void {
     try {
       const run = this.runs.get(runId);
-      if (run === undefined) return;
+      if (run === undefined || !run.recording) return;
       const attributes: Attributes = {};
       const tool = field(action, "tool");
       if (typeof tool === "string") attributes[ATTR_GEN_AI_TOOL_NAME] = tool;
@@ -687,7 +697,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   override handleAgentEnd(finish: unknown, runId: string): void {
     try {
       const run = this.runs.get(runId);
-      if (run === undefined) return;
+      if (run === undefined || !run.recording) return;
       const attributes: Attributes = {};
       const output = this.capture.json(ATTR_AGENT_OUTPUT, field(finish, "returnValues"));
       if (output !== undefined) attributes[ATTR_AGENT_OUTPUT] = output;
@@ -700,7 +710,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   override handleCustomEvent(eventName: string, data: unknown, runId: string): void {
     try {
       const run = this.runs.get(runId);
-      if (run === undefined) return;
+      if (run === undefined || !run.recording) return;
       const attributes: Attributes = {
         [ATTR_EVENT_NAME]: typeof eventName === "string" ? eventName : "unnamed",
       };
@@ -967,7 +977,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (typeof runId !== "string" || this.runs.has(runId)) return undefined;
     const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
     const parent = parentRun !== undefined ? childContextOf(parentRun) : context.active();
-    const scope = parentRun?.trace ?? this.traceScope(start, parent);
     // Priority order: the SDK keeps the first attributes set when a count limit is reached. The
     // sampling-relevant ones go to startSpan; the rest are set on the span directly (an attribute
     // passed to startSpan is copied twice more), except a model run's, which wait for its end.
@@ -976,6 +985,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       { kind: start.kind, attributes: start.attributes, links: start.links },
       parent,
     );
+    if (!span.isRecording()) return this.openUnrecorded(runId, span, parentRun, parent, start.runKind);
+    const scope = parentRun?.trace ?? this.traceScope(start, parent);
     // A model run's other attributes wait for its end; a tool's name and a retriever's data source
     // come right after the sampling-relevant ones.
     const isModel = start.runKind === "model";
@@ -999,15 +1010,56 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       parentContext: parent,
       kind: start.runKind,
       name: start.runName ?? start.name,
-      hidden: false,
       graphNode: graph?.graphNode ?? false,
       agentName: graph?.agentName,
       threadId: graph?.threadId,
       passesValues: start.passesValues,
       deferred: later === undefined ? undefined : { attributes: later, capture: undefined },
+      hidden: false,
+      recording: true,
     });
     this.runs.open(runId, run);
     return run;
+  }
+
+  /** A run whose span the sampler dropped: kept for parent links only, nothing read or written. */
+  private openUnrecorded(
+    runId: string,
+    span: Span,
+    parent: RunState | undefined,
+    parentContext: Context,
+    kind: RunKind,
+  ): RunState {
+    const run = newRunState({
+      runId,
+      span,
+      trace: UNRECORDED_SCOPE,
+      parent,
+      parentContext,
+      kind,
+      name: "",
+      hidden: false,
+      recording: false,
+      graphNode: false,
+      agentName: undefined,
+      threadId: undefined,
+      passesValues: false,
+      deferred: undefined,
+    });
+    this.runs.open(runId, run);
+    return run;
+  }
+
+  /**
+   * A run under a run that is not recording is not recording either (parent-based sampling
+   * keeps traces whole): it is registered for parent links, without reading anything of it.
+   */
+  private startedUnrecorded(runId: string, parentRunId: string | undefined): boolean {
+    if (parentRunId === undefined) return false;
+    const parent = this.runs.get(parentRunId);
+    if (parent === undefined || parent.recording) return false;
+    if (typeof runId === "string" && !this.runs.has(runId)) this.runs.openHidden(runId, parent);
+    return true;
   }
 
   /** The trace-wide attributes, read from the outermost run this handler sees. */
@@ -1104,10 +1156,16 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  /** Removes a run; returns it only when it has a span of its own to end (not hidden plumbing). */
+  /**
+   * Removes a run; returns it only when it has a span of its own to write and end (not hidden
+   * plumbing; an unrecorded span is ended here, with nothing to write).
+   */
   private closeVisible(runId: string): RunState | undefined {
     const run = this.runs.close(runId);
-    return run === undefined || run.hidden ? undefined : run;
+    if (run === undefined || run.hidden) return undefined;
+    if (run.recording) return run;
+    run.span.end();
+    return undefined;
   }
 
   /**

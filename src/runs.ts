@@ -34,6 +34,11 @@ export interface RunState {
   readonly name: string;
   /** Plumbing the handler does not show: `span` and `context` are the nearest visible ancestor's. */
   readonly hidden: boolean;
+  /**
+   * False when the span is not recording (the sampler dropped it): the run is kept for parent
+   * links only, with no attributes read or written. Runs under it are not recording either.
+   */
+  readonly recording: boolean;
   /** This run is a LangGraph node. */
   readonly graphNode: boolean;
   /** The `createAgent` agent this run belongs to. */
@@ -78,6 +83,7 @@ export interface RunStart {
   kind: RunKind;
   name: string;
   hidden: boolean;
+  recording: boolean;
   graphNode: boolean;
   agentName: string | undefined;
   threadId: string | undefined;
@@ -100,6 +106,7 @@ export function newRunState(start: RunStart): RunState {
     kind: start.kind,
     name: start.name,
     hidden: start.hidden,
+    recording: start.recording,
     graphNode: start.graphNode,
     agentName: start.agentName,
     threadId: start.threadId,
@@ -184,6 +191,7 @@ export class RunRegistry {
         kind: visible.kind,
         name: visible.name,
         hidden: true,
+        recording: visible.recording,
         graphNode: false,
         agentName: visible.agentName,
         threadId: visible.threadId,

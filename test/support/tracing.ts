@@ -2,6 +2,7 @@ import type { AttributeValue } from "@opentelemetry/api";
 import {
   InMemorySpanExporter,
   type ReadableSpan,
+  type Sampler,
   SimpleSpanProcessor,
   type SpanLimits,
 } from "@opentelemetry/sdk-trace-base";
@@ -21,7 +22,7 @@ export interface TestTracing {
 
 export function setupTestTracing(
   options: Omit<OpenTelemetryCallbackHandlerOptions, "tracerProvider"> = {},
-  limits?: { spanLimits?: SpanLimits },
+  limits?: { spanLimits?: SpanLimits; sampler?: Sampler },
 ): TestTracing {
   const exporter = new InMemorySpanExporter();
   const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)], ...limits });
