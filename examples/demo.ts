@@ -4,7 +4,9 @@
  *   POST /api/chat                       (the HTTP request span, made by the app)
  *   └─ rag-pipeline                      (LangChain from here on, traced by the handler)
  *      ├─ retrieve
- *      │  └─ retrieval KnowledgeBaseRetriever
+ *      │  └─ retrieval KnowledgeBaseRetriever  (a vector search)
+ *      │     ├─ embeddings text-embedding-3-small   the articles (first search only)
+ *      │     └─ embeddings text-embedding-3-small   the question
  *      ├─ ChatPromptTemplate
  *      ├─ answer
  *      │  ├─ chat gpt-4o-mini            → asks for the check_order tool
@@ -22,10 +24,10 @@ import type { AIMessageChunk, BaseMessage } from "@langchain/core/messages";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
-import { ChatOpenAI } from "@langchain/openai";
+import { ChatOpenAI, OpenAIEmbeddings } from "@langchain/openai";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { z } from "zod";
-import { setupTracing } from "../src/index.js";
+import { setupTracing, traceEmbeddings } from "../src/index.js";
 import { KnowledgeBaseRetriever } from "./support/knowledge-base.js";
 import { type ReplyScript, startModelServer } from "./support/model-server.js";
 
@@ -70,7 +72,15 @@ const checkOrder = tool(
   },
 );
 
-const retriever = new KnowledgeBaseRetriever();
+// Embeddings have no callbacks: traceEmbeddings makes each call an `embeddings …` span.
+const embeddings = traceEmbeddings(
+  new OpenAIEmbeddings({
+    model: "text-embedding-3-small",
+    maxRetries: 1,
+    ...(local ? { apiKey: "sk-local-demo-key", configuration: { baseURL: local.baseURL } } : {}),
+  }),
+);
+const retriever = new KnowledgeBaseRetriever(embeddings);
 const prompt = ChatPromptTemplate.fromMessages([
   ["system", "You are the shop's support assistant. Answer from these help-center articles:\n{context}"],
   ["human", "{question}"],

@@ -27,6 +27,10 @@ describe("the demo (npm run demo)", () => {
       expect(line(/^POST \/api\/chat/)).to.match(/ms$/);
       expect(line(/└─ rag-pipeline/)).to.match(/ms$/);
       expect(line(/retrieval KnowledgeBaseRetriever/)).to.include("2 documents");
+      // The retriever is a vector search with a traced OpenAIEmbeddings: the articles, then the question.
+      const embeddings = lines.filter((text) => text.includes("embeddings text-embedding-3-small"));
+      expect(embeddings).to.have.length(2);
+      expect(embeddings[0]).to.match(/text-embedding-3-small · \d+ in/);
       expect(line(/execute_tool check_order/)).to.match(/call_/);
       const models = lines.filter((text) => text.includes("chat gpt-4o-mini"));
       expect(models[0]).to.match(/212 in \(128 cached\) \/ 18 out tokens · tool_calls/);
@@ -36,7 +40,24 @@ describe("the demo (npm run demo)", () => {
         "POST /api/chat",
         "rag-pipeline",
         "execute_tool check_order",
+        "embeddings text-embedding-3-small",
       ]);
+      // The context bridge that setupTracing() registers (LangChainContextManager) puts the
+      // embeddings calls made inside the retriever's body under its retrieval span; without it
+      // they would hang under the request span.
+      const retrieval = receiver.spans().find((span) => span.name === "retrieval KnowledgeBaseRetriever");
+      const embeddingSpans = receiver
+        .spans()
+        .filter((span) => span.name === "embeddings text-embedding-3-small");
+      expect(embeddingSpans.map((span) => span.parentSpanId)).to.deep.equal([
+        retrieval?.spanId,
+        retrieval?.spanId,
+      ]);
+      // The vector search finds the two articles the answer is made of.
+      const documents = JSON.parse(String(retrieval?.attributes["gen_ai.retrieval.documents"])) as {
+        id: string;
+      }[];
+      expect(documents.map((document) => document.id)).to.deep.equal(["refund-timing", "returns-policy"]);
     } finally {
       await receiver.close();
     }

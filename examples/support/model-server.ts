@@ -3,8 +3,9 @@ import type { AddressInfo } from "node:net";
 
 /**
  * A small OpenAI-compatible server on 127.0.0.1: scripted chat completions (tool calls, streaming
- * with usage, several choices), legacy completions and embeddings. The demo and the tests point
- * the real `ChatOpenAI` client at it, so everything runs offline and without keys.
+ * with usage, several choices), legacy completions and embeddings (a toy bag-of-words model, float
+ * or base64, with usage; scripted failures). The demo and the tests point the real `ChatOpenAI`
+ * and `OpenAIEmbeddings` clients at it, so everything runs offline and without keys.
  */
 
 export interface ScriptedToolCall {
@@ -67,9 +68,32 @@ export interface RecordedRequest {
 
 export type ReplyScript = (request: ChatRequest, index: number) => ScriptedReply;
 
+export interface EmbeddingsRequest {
+  model: string;
+  /** The texts to embed (the API also takes a single string). */
+  input: string[];
+  dimensions?: number;
+  encoding_format?: string;
+  [key: string]: unknown;
+}
+
+export interface ScriptedEmbeddings {
+  /** Answer with this HTTP status and an OpenAI error body instead. */
+  status?: number;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** Input tokens reported in `usage`. Default: an estimate of 1 token per 4 characters. */
+  promptTokens?: number;
+}
+
+/** Decides each embeddings reply (index: the embeddings request's number, from 0). */
+export type EmbeddingsScript = (request: EmbeddingsRequest, index: number) => ScriptedEmbeddings;
+
 export interface ModelServerOptions {
   /** Decides each chat reply. Default: `defaultReply`. */
   reply?: ReplyScript;
+  /** Decides each embeddings reply. Default: vectors from `toyEmbedding`, usage estimated. */
+  embeddings?: EmbeddingsScript;
   /** Delay between streamed chunks (ms). Default 2. */
   chunkDelayMs?: number;
 }
@@ -130,6 +154,57 @@ export const defaultReply: ReplyScript = (request) => {
   return { content: `Based on ${context.length} characters of context: ${evidence}` };
 };
 
+/** `text-embedding-3-small`'s length. */
+const DEFAULT_DIMENSIONS = 1536;
+
+const STOP_WORDS = new Set(
+  "a an and are as at be been but by can cannot for from has have i in is it its my of on once or so the their they this to was we were with within after".split(
+    " ",
+  ),
+);
+
+/** A few words that mean the same thing in a shop's help center share a dimension, as in a real model. */
+const SYNONYMS: Record<string, string> = { refund: "return", arriv: "deliver", purchas: "order" };
+
+/** A crude stemmer: "returns", "returned" → "return"; "delivery", "delivered" → "deliver". */
+function stem(word: string): string {
+  for (const suffix of ["ing", "ed", "es", "s", "y", "e"]) {
+    if (word.endsWith(suffix) && word.length - suffix.length >= 4) {
+      word = word.slice(0, -suffix.length);
+      break;
+    }
+  }
+  return SYNONYMS[word] ?? word;
+}
+
+/** FNV-1a hash of a word stem: its bucket and its sign. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * A toy embedding model: the text's word stems (stop words left out) hashed into `dimensions`
+ * buckets, counted, and scaled to unit length. Texts that share words (or synonyms) get a high
+ * cosine similarity, which is enough for the demo's vector search to find the right articles.
+ */
+export function toyEmbedding(text: string, dimensions = DEFAULT_DIMENSIONS): Float32Array {
+  const vector = new Float32Array(dimensions);
+  for (const word of text.toLowerCase().match(/[a-z]+/g) ?? []) {
+    if (STOP_WORDS.has(word)) continue;
+    const term = stem(word);
+    // A sign per word as well as a bucket, so collisions cancel out rather than add up.
+    const h = hash(term);
+    vector[h % dimensions] += h & 0x80000000 ? -1 : 1;
+  }
+  let norm = 0;
+  for (const value of vector) norm += value * value;
+  if (norm === 0) vector[0] = 1;
+  else for (let i = 0; i < dimensions; i++) vector[i] /= Math.sqrt(norm);
+  return vector;
+}
+
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
@@ -138,6 +213,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startModelServer(options: ModelServerOptions = {}): Promise<ModelServer> {
   const reply = options.reply ?? defaultReply;
+  const embeddingsScript: EmbeddingsScript = options.embeddings ?? (() => ({}));
+  let embeddingsIndex = 0;
   const chunkDelayMs = options.chunkDelayMs ?? 2;
   const requests: RecordedRequest[] = [];
   let counter = 0;
@@ -166,7 +243,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
           : path === "/v1/completions"
             ? completion(body, id, response)
             : path === "/v1/embeddings"
-              ? embeddings(body, response)
+              ? embeddings(body, embeddingsIndex++, response)
               : Promise.resolve(
                   sendJson(response, 404, { error: { message: `no route ${path}`, type: "not_found" } }),
                 );
@@ -330,15 +407,45 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     response.end("data: [DONE]\n\n");
   }
 
-  async function embeddings(body: Record<string, unknown>, response: ServerResponse): Promise<void> {
-    const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input ?? "")];
-    const vector = (text: string) =>
-      Array.from({ length: 8 }, (_, i) => ((text.charCodeAt(i % Math.max(1, text.length)) || 1) % 97) / 97);
-    const tokens = inputs.reduce((sum, text) => sum + estimateTokens(text), 0);
+  async function embeddings(
+    body: Record<string, unknown>,
+    index: number,
+    response: ServerResponse,
+  ): Promise<void> {
+    const input = Array.isArray(body.input) ? body.input.map(String) : [String(body.input ?? "")];
+    const request: EmbeddingsRequest = {
+      ...body,
+      model: String(body.model ?? "text-embedding-3-small"),
+      input,
+    };
+    const scripted = embeddingsScript(request, index);
+    if (scripted.delayMs) await sleep(scripted.delayMs);
+    if (scripted.status !== undefined) {
+      sendJson(response, scripted.status, {
+        error: {
+          message: `scripted failure ${scripted.status}`,
+          type: "server_error",
+          code: scripted.status,
+        },
+      });
+      return;
+    }
+    const dimensions =
+      typeof body.dimensions === "number" && body.dimensions > 0 ? body.dimensions : DEFAULT_DIMENSIONS;
+    // The OpenAI SDK asks for base64 (little-endian float32) unless the caller chose a format.
+    const base64 = body.encoding_format === "base64";
+    const tokens = scripted.promptTokens ?? input.reduce((sum, text) => sum + estimateTokens(text), 0);
     sendJson(response, 200, {
       object: "list",
-      model: String(body.model ?? "text-embedding-3-small"),
-      data: inputs.map((text, index) => ({ object: "embedding", index, embedding: vector(text) })),
+      model: request.model,
+      data: input.map((text, i) => {
+        const vector = toyEmbedding(text, dimensions);
+        return {
+          object: "embedding",
+          index: i,
+          embedding: base64 ? Buffer.from(vector.buffer).toString("base64") : Array.from(vector),
+        };
+      }),
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     });
   }
