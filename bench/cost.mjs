@@ -1,0 +1,114 @@
+// What cost and metrics add per model call: the first priced call (it loads the price table), a
+// warm `costOf`, `calcPrice` itself for comparison, and `GenAIMetrics.recordInference` through the
+// real metrics SDK. Not a test: numbers for docs/metrics.md and the 10 % budget of issue 18.
+//
+//   npm run build && node --expose-gc bench/cost.mjs [--dist <dir with the esm build>]
+//
+// Run it in a fresh process: the first-call figures are only meaningful once per process.
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const distArg = process.argv.indexOf("--dist");
+const dist = resolve(distArg >= 0 ? process.argv[distArg + 1] : join(here, "../dist/esm"));
+const load = (file) => import(pathToFileURL(join(dist, file)).href);
+const { PriceTable } = await load("genai/cost.js");
+const { GenAIMetrics } = await load("genai/metrics.js");
+
+const usage = { inputTokens: 1200, outputTokens: 300, cacheReadInputTokens: 1000 };
+const calls = [
+  { provider: "openai", responseModel: "gpt-4o-mini-2024-07-18", requestModel: "gpt-4o-mini", usage },
+  { provider: "anthropic", responseModel: "claude-haiku-4-5-20251001", usage },
+  { provider: "anthropic", responseModel: "claude-sonnet-4-5-20250929", usage }, // tiered
+  { provider: "deepseek", responseModel: "deepseek-chat", usage }, // daily time window
+  { provider: "openai", responseModel: "alias-the-table-lacks", requestModel: "gpt-4o", usage }, // fallback
+];
+
+const microseconds = (ns) => Number(ns) / 1000;
+const time = (body) => {
+  const start = process.hrtime.bigint();
+  const value = body();
+  return [microseconds(process.hrtime.bigint() - start), value];
+};
+/** Median over rounds of the mean µs per call of `body(i)` over `n` calls. */
+function perCall(n, body, rounds = 7) {
+  const means = [];
+  for (let round = 0; round < rounds; round++) {
+    globalThis.gc?.();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) body(i);
+    means.push(microseconds(process.hrtime.bigint() - start) / n);
+  }
+  return means.sort((a, b) => a - b)[rounds >> 1];
+}
+const fixed = (value, digits = 2) => value.toFixed(digits);
+
+const table = new PriceTable({ enabled: true });
+const [firstUs, firstCost] = time(() => table.costOf(calls[0]));
+const [secondModelUs] = time(() => table.costOf(calls[1]));
+const resolveUs = calls.slice(2).map((call) => time(() => table.costOf(call))[0]);
+
+let sink = 0;
+const warm = perCall(200_000, (i) => {
+  sink += table.costOf(calls[i % calls.length]) ?? 0;
+});
+const warmEach = calls.map((call) => perCall(200_000, () => (sink += table.costOf(call) ?? 0)));
+
+const prices = createRequire(join(dist, "index.js"))("@pydantic/genai-prices");
+const tableUsage = { input_tokens: 1200, output_tokens: 300, cache_read_tokens: 1000 };
+const calcPrice = perCall(2000, () => {
+  sink += prices.calcPrice(tableUsage, "gpt-4o-mini-2024-07-18", { providerId: "openai" })?.total_price ?? 0;
+});
+
+let metricsLine = "metrics: @opentelemetry/sdk-metrics not installed, skipped";
+try {
+  const { MeterProvider, MetricReader } = await import("@opentelemetry/sdk-metrics");
+  class Reader extends MetricReader {
+    async onForceFlush() {}
+    async onShutdown() {}
+  }
+  const provider = new MeterProvider({ readers: [new Reader()] });
+  const genAIMetrics = new GenAIMetrics(provider);
+  const record = {
+    operation: "chat",
+    provider: "openai",
+    requestModel: "gpt-4o-mini",
+    responseModel: "gpt-4o-mini-2024-07-18",
+    durationS: 0.8,
+    usage,
+  };
+  const recordUs = perCall(100_000, (i) =>
+    genAIMetrics.recordInference({ ...record, durationS: (i % 100) / 10 }),
+  );
+  const streamedUs = perCall(100_000, (i) =>
+    genAIMetrics.recordInference({
+      ...record,
+      durationS: (i % 100) / 10,
+      timeToFirstChunkS: 0.2,
+      chunkIntervalsS: [0.02, 0.03, 0.02, 0.05, 0.01, 0.02, 0.03, 0.02, 0.04, 0.02],
+    }),
+  );
+  const toolUs = perCall(100_000, (i) => genAIMetrics.recordTool("search", (i % 100) / 50));
+  const noop = new GenAIMetrics();
+  const noopUs = perCall(100_000, () => noop.recordInference(record));
+  metricsLine = [
+    `metrics, SDK MeterProvider: recordInference ${fixed(recordUs)} µs (duration + 2 token counts),`,
+    `streamed with 10 chunks ${fixed(streamedUs)} µs, recordTool ${fixed(toolUs)} µs;`,
+    `no-op global provider ${fixed(noopUs)} µs`,
+  ].join(" ");
+} catch (error) {
+  if (error?.code !== "ERR_MODULE_NOT_FOUND") throw error;
+}
+
+console.log(
+  [
+    `first costOf (loads the table, resolves gpt-4o-mini): ${fixed(firstUs / 1000, 1)} ms, $${firstCost}`,
+    `first costOf of another model (table loaded): ${fixed(secondModelUs)} µs; then ${resolveUs.map((us) => fixed(us)).join(", ")} µs`,
+    `warm costOf, 5 calls mixed: ${fixed(warm, 3)} µs per call`,
+    `warm costOf each: ${calls.map((call, i) => `${call.responseModel} ${fixed(warmEach[i], 3)}`).join(", ")} µs`,
+    `calcPrice itself (gpt-4o-mini-2024-07-18): ${fixed(calcPrice)} µs per call`,
+    metricsLine,
+  ].join("\n"),
+);
+if (sink === -1) console.log(sink);

@@ -1,0 +1,262 @@
+import { type Attributes, type Histogram, type MeterProvider, metrics } from "@opentelemetry/api";
+import { SCOPE_NAME, VERSION } from "../version.js";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+  GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
+  GEN_AI_TOKEN_TYPE_VALUE_INPUT,
+  GEN_AI_TOKEN_TYPE_VALUE_OUTPUT,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  METRIC_GEN_AI_EXECUTE_TOOL_DURATION,
+  METRIC_GEN_AI_INVOKE_AGENT_DURATION,
+} from "./attributes.js";
+import type { InferenceOperation, TokenUsage } from "./records.js";
+
+/**
+ * The GenAI client metrics of semconv v1.41 (genai-semconv §5), plus the development conventions'
+ * tool and agent durations. Fed one neutral record per finished run; every attribute value comes from
+ * a small set (operation, provider, model, server, error type, tool or agent name), never an id.
+ */
+
+/** Bucket advice for token counts (genai-semconv §5, "TOK"). */
+export const TOKEN_BUCKETS: readonly number[] = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+/** Bucket advice for durations in seconds (genai-semconv §5, "DUR"). */
+export const DURATION_BUCKETS: readonly number[] = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+/** A finished model call (an inference or an embeddings request), as the metrics read it. */
+export interface InferenceMetricRecord {
+  operation: InferenceOperation | "embeddings";
+  provider?: string;
+  requestModel?: string;
+  responseModel?: string;
+  serverAddress?: string;
+  serverPort?: number;
+  /** From the call's start to its end (the last chunk of a stream), in seconds. */
+  durationS: number;
+  /** Set when the call failed: a low-cardinality name (exception class or error code, genai-semconv §2). */
+  errorType?: string;
+  /** Billed counts; a count left undefined records nothing. */
+  usage?: TokenUsage;
+  /** Streamed calls only: from the call's start to the first chunk, in seconds. */
+  timeToFirstChunkS?: number;
+  /**
+   * Streamed calls only: for each chunk after the first, the seconds since the previous chunk
+   * (semconv: "recorded for each chunk received after the first one, measured as the time elapsed
+   * from the end of the previous chunk to the end of the current chunk"). One measurement each.
+   */
+  chunkIntervalsS?: readonly number[];
+}
+
+/** Most attribute sets kept for reuse; past it the oldest is dropped (and rebuilt when needed again). */
+export const MAX_CACHED_ATTRIBUTE_SETS = 1000;
+
+interface Instruments {
+  tokenUsage: Histogram;
+  operationDuration: Histogram;
+  timeToFirstChunk: Histogram;
+  timePerOutputChunk: Histogram;
+  toolDuration: Histogram;
+  agentDuration: Histogram;
+}
+
+/** The attribute sets of one (operation, provider, models, server): built once, shared by every call. */
+interface CallAttributes {
+  base: Attributes;
+  input: Attributes;
+  output: Attributes;
+  /** `base` plus `error.type`, per error type seen. */
+  failed: Map<string, Attributes>;
+}
+
+/** Error types kept per attribute set; more (a misbehaving error name) are built per call. */
+const MAX_ERROR_TYPES = 32;
+
+export class GenAIMetrics {
+  private instruments: Instruments;
+  /** The global provider the instruments come from, when none was given: followed if it changes. */
+  private global: MeterProvider | undefined;
+  private readonly callAttributes = new Map<string, CallAttributes>();
+  private readonly toolAttributes = new Map<string, Attributes>();
+  private readonly agentAttributes = new Map<string, Attributes>();
+
+  /**
+   * @param meterProvider where the instruments come from. Default: the global provider, looked up
+   *   again on each record. The metrics API has no proxy (unlike tracing), so a provider registered
+   *   after this object was made is still picked up.
+   */
+  constructor(meterProvider?: MeterProvider) {
+    if (meterProvider === undefined) {
+      this.global = metrics.getMeterProvider();
+      this.instruments = createInstruments(this.global);
+    } else {
+      this.instruments = createInstruments(meterProvider);
+    }
+  }
+
+  recordInference(call: InferenceMetricRecord): void {
+    const instruments = this.current();
+    const attributes = this.attributesOf(call);
+    const { errorType, usage } = call;
+    instruments.operationDuration.record(
+      call.durationS,
+      errorType === undefined ? attributes.base : failedAttributes(attributes, errorType),
+    );
+    if (usage !== undefined) {
+      if (usage.inputTokens !== undefined) instruments.tokenUsage.record(usage.inputTokens, attributes.input);
+      if (usage.outputTokens !== undefined)
+        instruments.tokenUsage.record(usage.outputTokens, attributes.output);
+    }
+    if (call.timeToFirstChunkS !== undefined) {
+      instruments.timeToFirstChunk.record(call.timeToFirstChunkS, attributes.base);
+    }
+    const intervals = call.chunkIntervalsS;
+    if (intervals !== undefined) {
+      for (let i = 0; i < intervals.length; i++) {
+        instruments.timePerOutputChunk.record(intervals[i], attributes.base);
+      }
+    }
+  }
+
+  /** A finished tool execution: `gen_ai.execute_tool.duration` (development conventions). */
+  recordTool(name: string, durationS: number, errorType?: string): void {
+    const attributes = this.namedAttributes(
+      this.toolAttributes,
+      GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+      ATTR_GEN_AI_TOOL_NAME,
+      name,
+      errorType,
+    );
+    this.current().toolDuration.record(durationS, attributes);
+  }
+
+  /** A finished in-process agent invocation: `gen_ai.invoke_agent.duration` (development conventions). */
+  recordAgent(name: string, durationS: number, errorType?: string): void {
+    const attributes = this.namedAttributes(
+      this.agentAttributes,
+      GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
+      ATTR_GEN_AI_AGENT_NAME,
+      name,
+      errorType,
+    );
+    this.current().agentDuration.record(durationS, attributes);
+  }
+
+  private current(): Instruments {
+    if (this.global !== undefined) {
+      const provider = metrics.getMeterProvider();
+      if (provider !== this.global) {
+        this.global = provider;
+        this.instruments = createInstruments(provider);
+      }
+    }
+    return this.instruments;
+  }
+
+  private attributesOf(call: InferenceMetricRecord): CallAttributes {
+    const { operation, provider, requestModel, responseModel, serverAddress, serverPort } = call;
+    // Empty strings count as absent, so the key cannot confuse "" with undefined.
+    const key = `${operation}\n${provider ?? ""}\n${requestModel ?? ""}\n${responseModel ?? ""}\n${serverAddress ?? ""}\n${serverPort ?? ""}`;
+    let cached = this.callAttributes.get(key);
+    if (cached === undefined) {
+      const base: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: operation };
+      if (provider) base[ATTR_GEN_AI_PROVIDER_NAME] = provider;
+      if (requestModel) base[ATTR_GEN_AI_REQUEST_MODEL] = requestModel;
+      if (responseModel) base[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+      if (serverAddress) {
+        base[ATTR_SERVER_ADDRESS] = serverAddress;
+        // The spec asks for the port only with an address.
+        if (serverPort !== undefined) base[ATTR_SERVER_PORT] = serverPort;
+      }
+      cached = {
+        base: Object.freeze(base),
+        input: Object.freeze({ ...base, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT }),
+        output: Object.freeze({ ...base, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT }),
+        failed: new Map(),
+      };
+      remember(this.callAttributes, key, cached);
+    }
+    return cached;
+  }
+
+  private namedAttributes(
+    cache: Map<string, Attributes>,
+    operation: string,
+    nameAttribute: string,
+    name: string,
+    errorType: string | undefined,
+  ): Attributes {
+    const key = errorType === undefined ? name : `${name}\n${errorType}`;
+    let attributes = cache.get(key);
+    if (attributes === undefined) {
+      const built: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: operation, [nameAttribute]: name };
+      if (errorType !== undefined) built[ATTR_ERROR_TYPE] = errorType;
+      attributes = Object.freeze(built);
+      remember(cache, key, attributes);
+    }
+    return attributes;
+  }
+}
+
+function failedAttributes(attributes: CallAttributes, errorType: string): Attributes {
+  let failed = attributes.failed.get(errorType);
+  if (failed === undefined) {
+    failed = Object.freeze({ ...attributes.base, [ATTR_ERROR_TYPE]: errorType });
+    if (attributes.failed.size < MAX_ERROR_TYPES) attributes.failed.set(errorType, failed);
+  }
+  return failed;
+}
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): void {
+  if (cache.size >= MAX_CACHED_ATTRIBUTE_SETS) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(key, value);
+}
+
+function createInstruments(provider: MeterProvider): Instruments {
+  const meter = provider.getMeter(SCOPE_NAME, VERSION);
+  const duration = (name: string, description: string): Histogram =>
+    meter.createHistogram(name, {
+      description,
+      unit: "s",
+      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
+    });
+  return {
+    tokenUsage: meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
+      description: "Number of input and output tokens used.",
+      unit: "{token}",
+      advice: { explicitBucketBoundaries: [...TOKEN_BUCKETS] },
+    }),
+    operationDuration: duration(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, "GenAI operation duration."),
+    timeToFirstChunk: duration(
+      METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+      "Time to receive the first chunk of a streamed response.",
+    ),
+    timePerOutputChunk: duration(
+      METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+      "Time per output chunk after the first, from the end of the previous chunk to the end of this one.",
+    ),
+    toolDuration: duration(METRIC_GEN_AI_EXECUTE_TOOL_DURATION, "The duration of a single tool execution."),
+    agentDuration: duration(
+      METRIC_GEN_AI_INVOKE_AGENT_DURATION,
+      "The end-to-end duration of a single agent invocation.",
+    ),
+  };
+}
