@@ -17,6 +17,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { bridgeInstalled, markRunExecution, runContext } from "./context/bridge.js";
+import { CallAccounting, MAX_CHUNK_TIMES } from "./genai/accounting.js";
 import { agentAttributes, agentSpanName, workflowAttributes, workflowSpanName } from "./genai/agent.js";
 import {
   ATTR_AGENT_LOG,
@@ -45,6 +46,7 @@ import {
   EVENT_LANGGRAPH_INTERRUPT,
 } from "./genai/attributes.js";
 import { ContentCapture } from "./genai/capture.js";
+import { PriceTable } from "./genai/cost.js";
 import {
   becomePlain,
   type InferenceStart,
@@ -60,13 +62,16 @@ import {
   inferenceRequestAttributes,
   inferenceSpanName,
   inferenceStartAttributes,
+  serverAttributes,
   setInferenceResponse,
   setTimeToFirstChunk,
 } from "./genai/inference.js";
 import { quote } from "./genai/json.js";
-import type { InferenceOperation, ToolDefinition } from "./genai/records.js";
+import { GenAIMetrics } from "./genai/metrics.js";
+import type { InferenceOperation, ModelResponse, ToolDefinition } from "./genai/records.js";
 import { RETRIEVAL_START_ATTRIBUTES, retrievalAttributes, retrievalSpanName } from "./genai/retrieval.js";
 import { TOOL_START_ATTRIBUTES, toolAttributes, toolSpanName } from "./genai/tool.js";
+import { RequestTotals } from "./genai/totals.js";
 import { readDocuments } from "./langchain/documents.js";
 import {
   interruptValues,
@@ -80,10 +85,11 @@ import { readPromptLink, readTraceIdentity } from "./langchain/identity.js";
 import { renderLangChainValue } from "./langchain/io.js";
 import { promptMessage, splitChatInput } from "./langchain/messages.js";
 import { type RunMetadata, readRunMetadata } from "./langchain/metadata.js";
-import { invocationParams, readRequestParams } from "./langchain/params.js";
+import { invocationParams, readRequestModel, readRequestParams } from "./langchain/params.js";
 import { readProvider } from "./langchain/provider.js";
 import { readModelResponse, readOutputMessages } from "./langchain/result.js";
 import { isSequenceClass, runDisplayName, serializedClassName } from "./langchain/serialized.js";
+import { readServerAddress } from "./langchain/server.js";
 import { readToolDefinitions, readToolResult, ToolCatalog } from "./langchain/tools.js";
 import { field, nonEmptyString } from "./langchain/values.js";
 import {
@@ -191,6 +197,7 @@ const UNRECORDED_SCOPE: TraceScope = Object.freeze({
   identity: undefined,
   attributes: undefined,
   workflowName: undefined,
+  totals: undefined,
 });
 
 /**
@@ -215,11 +222,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly pausedThreads = new Map<string, SpanContext>();
   /** Model classes whose calls a provider instrumentation traces (modelSpans "auto"). */
   private readonly instrumentedModels = new InstrumentedModelClasses();
+  /** Metrics, cost and request totals, fed at each run's end. */
+  private readonly accounting: CallAccounting;
 
   constructor(options: OpenTelemetryCallbackHandlerOptions = {}) {
     const config = resolveHandlerOptions(options);
     super({ _awaitHandler: config.awaitHandlers });
     this.config = config;
+    this.accounting = new CallAccounting(
+      config.metrics ? new GenAIMetrics(config.meterProvider) : undefined,
+      new PriceTable({ enabled: config.cost.enabled, prices: config.cost.prices }),
+      config.langfuse ? config.cost.langfuse : false,
+    );
     this.capture = new ContentCapture(config.captureContent, config.mask, {
       maxChars: config.maxContentLength,
       maxDepth: 20,
@@ -307,7 +321,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName: string | undefined,
   ): RunState | undefined {
     try {
-      if (this.config.modelSpans === "never" || this.startedUnrecorded(runId, parentRunId)) return undefined;
+      if (this.config.modelSpans === "never") return undefined;
+      const unrecorded = this.startedUnrecorded(runId, parentRunId, "model", "");
+      if (unrecorded !== undefined)
+        return this.unrecordedCall(unrecorded, "chat", llm, extraParams, metadata);
       const sent = invocationParams(extraParams);
       const tools = readToolDefinitions(sent);
       const run = this.startModel("chat", llm, runId, parentRunId, sent, tools, tags, metadata, runName);
@@ -349,7 +366,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName: string | undefined,
   ): RunState | undefined {
     try {
-      if (this.config.modelSpans === "never" || this.startedUnrecorded(runId, parentRunId)) return undefined;
+      if (this.config.modelSpans === "never") return undefined;
+      const unrecorded = this.startedUnrecorded(runId, parentRunId, "model", "");
+      if (unrecorded !== undefined)
+        return this.unrecordedCall(unrecorded, "text_completion", llm, extraParams, metadata);
       const sent = invocationParams(extraParams);
       const run = this.startModel(
         "text_completion",
@@ -378,15 +398,28 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   // Called for every streamed chunk: only the first one does any work.
   override handleLLMNewToken(_token: string, _idx: unknown, runId: string): void {
     const run = this.runs.get(runId);
-    if (run !== undefined && run.firstChunkAt === undefined) run.firstChunkAt = now();
+    if (run === undefined) return;
+    if (run.firstChunkAt === undefined) run.firstChunkAt = now();
+    // Each chunk's time only for the time-per-output-chunk metric (metrics on).
+    const call = run.call;
+    if (call !== undefined && this.accounting.keepsChunkTimes) {
+      if (call.chunkTimes === undefined) call.chunkTimes = [run.firstChunkAt];
+      else if (call.chunkTimes.length < MAX_CHUNK_TIMES) call.chunkTimes.push(now());
+    }
   }
 
   override handleLLMEnd(output: LLMResult, runId: string): void {
     try {
-      const run = this.closeVisible(runId);
-      if (run === undefined) return;
-      this.finishModel(run, output);
-      run.span.end();
+      const run = this.runs.close(runId);
+      if (run === undefined || run.hidden) return;
+      if (!run.recording) {
+        // Unsampled: only the metrics read the response.
+        if (run.call !== undefined) this.accountModelCall(run, readModelResponse(output), undefined);
+        run.span.end();
+        return;
+      }
+      this.accountModelCall(run, this.finishModel(run, output), undefined);
+      this.endSpan(run);
     } catch (error) {
       this.reportFailure("handleLLMEnd", error);
     }
@@ -427,7 +460,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     extra: Record<string, unknown> | undefined,
   ): void {
     try {
-      if (this.startedUnrecorded(runId, parentRunId)) return;
+      if (this.startedUnrecorded(runId, parentRunId, "chain", "") !== undefined) return;
       const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
       const name = runDisplayName(chain, nonEmptyString(runName), "chain");
       const className = serializedClassName(chain);
@@ -489,7 +522,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         const parent = run.parent;
         if (parent?.passesValues === true) parent.handoff = captured;
       }
-      run.span.end();
+      this.accountRun(run, undefined);
+      this.endSpan(run);
     } catch (error) {
       this.reportFailure("handleChainEnd", error);
     }
@@ -545,26 +579,24 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     toolCallId: string | undefined,
   ): void {
     try {
-      if (this.startedUnrecorded(runId, parentRunId)) return;
       const name = runDisplayName(tool, runName, "tool");
+      if (this.startedUnrecorded(runId, parentRunId, "tool", name) !== undefined) return;
       const extra = toolAttributes({
         name,
         description: this.tools.description(name),
         callId: nonEmptyString(toolCallId),
       });
-      const run = this.startRun(
-        runId,
-        parentRunId,
-        spanStart(
-          toolSpanName(name),
-          SpanKind.INTERNAL,
-          "tool",
-          TOOL_START_ATTRIBUTES,
-          extra,
-          readRunMetadata(metadata),
-          tags,
-        ),
+      const start = spanStart(
+        toolSpanName(name),
+        SpanKind.INTERNAL,
+        "tool",
+        TOOL_START_ATTRIBUTES,
+        extra,
+        readRunMetadata(metadata),
+        tags,
       );
+      start.runName = name;
+      const run = this.startRun(runId, parentRunId, start);
       if (run === undefined || !run.recording) return;
       this.capture.setJson(
         run.span,
@@ -580,9 +612,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   override handleToolEnd(output: unknown, runId: string): void {
     try {
-      const run = this.closeVisible(runId);
-      if (run === undefined) return;
+      const run = this.runs.close(runId);
+      if (run === undefined || run.hidden) return;
       const result = readToolResult(output);
+      // A ToolMessage with status "error" is a failure the tool reported instead of throwing.
+      const failure = result.failed
+        ? { name: "ToolError", message: describeFailure(result.content) }
+        : undefined;
+      this.accountRun(run, failure);
+      if (!run.recording) {
+        run.span.end();
+        return;
+      }
       this.capture.setJson(
         run.span,
         ATTR_GEN_AI_TOOL_CALL_RESULT,
@@ -590,10 +631,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         renderLangChainValue,
         this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
       );
-      // A ToolMessage with status "error" is a failure the tool reported instead of throwing.
-      if (result.failed)
-        this.markFailed(run, { name: "ToolError", message: describeFailure(result.content) }, true);
-      run.span.end();
+      if (failure !== undefined) this.markFailed(run, failure, true);
+      this.endSpan(run);
     } catch (error) {
       this.reportFailure("handleToolEnd", error);
     }
@@ -628,7 +667,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     name: string | undefined,
   ): RunState | undefined {
     try {
-      if (this.startedUnrecorded(runId, parentRunId)) return undefined;
+      const unrecorded = this.startedUnrecorded(runId, parentRunId, "retriever", "");
+      if (unrecorded !== undefined) return unrecorded;
       const dataSource = runDisplayName(retriever, name, "retriever");
       const run = this.startRun(
         runId,
@@ -665,7 +705,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         undefined,
         this.langfuseKey(LANGFUSE_OBSERVATION_OUTPUT),
       );
-      run.span.end();
+      this.endSpan(run);
     } catch (error) {
       this.reportFailure("handleRetrieverEnd", error);
     }
@@ -905,7 +945,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const params = readRequestParams(llm, sentParams, meta);
     this.tools.remember(tools);
     const name = inferenceSpanName(operation, params.model ?? nonEmptyString(runName));
-    const attributes = inferenceStartAttributes(operation, readProvider(llm, meta), params);
+    const provider = readProvider(llm, meta);
+    const attributes = inferenceStartAttributes(operation, provider, params);
     // Only the bridge can see another instrumentation's inference span under ours.
     const inference =
       this.config.modelSpans === "auto" && this.config.contextBridge && bridgeInstalled()
@@ -914,15 +955,52 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const start = inference?.plain
       ? spanStart(inference.plainName, SpanKind.INTERNAL, "model", {}, undefined, meta, tags)
       : spanStart(name, SpanKind.CLIENT, "model", attributes, undefined, meta, tags);
+    const server = readServerAddress(llm);
     start.extra = inferenceRequestAttributes(params);
+    if (server !== undefined) Object.assign(start.extra, serverAttributes(server));
     if (inference?.plain) start.observation = "span";
     const run = this.startRun(runId, parentRunId, start);
-    if (run !== undefined) run.inference = inference;
+    if (run === undefined) return undefined;
+    run.inference = inference;
+    run.call = {
+      operation,
+      provider,
+      requestModel: params.model,
+      serverAddress: server?.address,
+      serverPort: server?.port,
+      chunkTimes: undefined,
+    };
+    this.accounting.inferenceStarted();
     if (run !== undefined && this.config.langfuse) {
       // Prompt links go on generations only: Langfuse ignores them elsewhere.
       const prompt = readPromptLink(meta.prompt) ?? inheritedPromptLink(run);
       if (prompt !== undefined) Object.assign(run.deferred?.attributes ?? {}, promptAttributes(prompt));
     }
+    return run;
+  }
+
+  /**
+   * A model run under an unrecorded one: for its metrics only (metrics on), the few facts the
+   * metric attributes need; nothing else is read.
+   */
+  private unrecordedCall(
+    run: RunState,
+    operation: InferenceOperation,
+    llm: Serialized,
+    extraParams: Record<string, unknown> | undefined,
+    metadata: Record<string, unknown> | undefined,
+  ): RunState {
+    if (!this.accounting.keepsChunkTimes || run.kind !== "model" || run.call !== undefined) return run;
+    const meta = readRunMetadata(metadata);
+    const server = readServerAddress(llm);
+    run.call = {
+      operation,
+      provider: readProvider(llm, meta),
+      requestModel: readRequestModel(llm, invocationParams(extraParams), meta),
+      serverAddress: server?.address,
+      serverPort: server?.port,
+      chunkTimes: undefined,
+    };
     return run;
   }
 
@@ -943,13 +1021,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     };
   }
 
-  private finishModel(run: RunState, output: LLMResult): void {
+  /** Writes a model run's response; returns it, read once, for its cost, totals and metrics. */
+  private finishModel(run: RunState, output: LLMResult): ModelResponse {
+    const response = readModelResponse(output);
     // Another instrumentation traced this call: it carries the response, usage and messages.
     if (run.delegatedTo !== undefined) {
       this.applyDeferred(run);
-      return;
+      return response;
     }
-    const response = readModelResponse(output);
     setInferenceResponse(run.span, response);
     if (run.firstChunkAt !== undefined) {
       setTimeToFirstChunk(run.span, (run.firstChunkAt - run.startedAt) / 1000);
@@ -965,6 +1044,50 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const warning = finishWarning(response.finishReasons);
       if (warning !== undefined) setLevel(run.span, "WARNING", warning);
     }
+    return response;
+  }
+
+  /** A model call's end, handed to the accounting: metrics, its cost, the request totals. */
+  private accountModelCall(run: RunState, response: ModelResponse | undefined, error: unknown): void {
+    const call = run.call;
+    if (call === undefined) return;
+    run.call = undefined;
+    this.accounting.inferenceEnded(call, {
+      startedAt: run.startedAt,
+      endedAt: now(),
+      firstChunkAt: run.firstChunkAt,
+      response,
+      errorType: error === undefined ? undefined : errorType(error),
+      span: run.recording && run.delegatedTo === undefined ? run.span : undefined,
+      totals: run.trace.totals,
+      metrics: run.delegatedTo === undefined,
+    });
+  }
+
+  /** A tool's or an agent's end, handed to the accounting (model calls: accountModelCall). */
+  private accountRun(run: RunState, failure: unknown): void {
+    if (run.kind === "tool") {
+      this.accounting.toolEnded(
+        run.name,
+        (now() - run.startedAt) / 1000,
+        failure === undefined ? undefined : errorType(failure),
+        run.trace.totals,
+      );
+    } else if (run.kind === "agent") {
+      this.accounting.agentEnded(
+        run.name,
+        (now() - run.startedAt) / 1000,
+        failure === undefined ? undefined : errorType(failure),
+      );
+    }
+  }
+
+  /** Ends a recorded run's span; the outermost run of a trace first gets the request's totals. */
+  private endSpan(run: RunState): void {
+    const totals = run.trace.totals;
+    if (totals !== undefined && run.parent === undefined && (totals.modelCalls > 0 || totals.toolCalls > 0))
+      run.span.setAttributes(totals.attributes());
+    run.span.end();
   }
 
   /**
@@ -985,7 +1108,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       { kind: start.kind, attributes: start.attributes, links: start.links },
       parent,
     );
-    if (!span.isRecording()) return this.openUnrecorded(runId, span, parentRun, parent, start.runKind);
+    if (!span.isRecording())
+      return this.openUnrecorded(runId, span, parentRun, parent, start.runKind, start.runName ?? start.name);
     const scope = parentRun?.trace ?? this.traceScope(start, parent);
     // A model run's other attributes wait for its end; a tool's name and a retriever's data source
     // come right after the sampling-relevant ones.
@@ -1029,6 +1153,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     parent: RunState | undefined,
     parentContext: Context,
     kind: RunKind,
+    name: string,
   ): RunState {
     const run = newRunState({
       runId,
@@ -1037,7 +1162,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       parent,
       parentContext,
       kind,
-      name: "",
+      name,
       hidden: false,
       recording: false,
       graphNode: false,
@@ -1052,14 +1177,20 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   /**
    * A run under a run that is not recording is not recording either (parent-based sampling
-   * keeps traces whole): it is registered for parent links, without reading anything of it.
+   * keeps traces whole): it is registered with its kind and name, for parent links and metrics,
+   * sharing its parent's non-recording span, without reading anything else of it.
    */
-  private startedUnrecorded(runId: string, parentRunId: string | undefined): boolean {
-    if (parentRunId === undefined) return false;
+  private startedUnrecorded(
+    runId: string,
+    parentRunId: string | undefined,
+    kind: RunKind,
+    name: string,
+  ): RunState | undefined {
+    if (parentRunId === undefined) return undefined;
     const parent = this.runs.get(parentRunId);
-    if (parent === undefined || parent.recording) return false;
-    if (typeof runId === "string" && !this.runs.has(runId)) this.runs.openHidden(runId, parent);
-    return true;
+    if (parent === undefined || parent.recording) return undefined;
+    if (typeof runId !== "string" || this.runs.has(runId)) return parent;
+    return this.openUnrecorded(runId, parent.span, parent, parent.parentContext, kind, name);
   }
 
   /** The trace-wide attributes, read from the outermost run this handler sees. */
@@ -1078,6 +1209,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       identity: nonEmpty(identityAttributes(identity.userId, identity.sessionId)),
       attributes: nonEmpty(attributes),
       workflowName: isWorkflow ? (start.runName ?? start.name) : undefined,
+      totals: new RequestTotals(),
     };
   }
 
@@ -1144,16 +1276,29 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     kwargs?: { inputs?: Record<string, unknown> },
   ): void {
     try {
-      const run = this.closeVisible(runId);
-      if (run === undefined) return;
+      const run = this.runs.close(runId);
+      if (run === undefined || run.hidden) return;
+      const interrupted = isGraphBubbleUp(error);
+      // A LangGraph interrupt is a pause for input, not a failure.
+      this.accountEnd(run, interrupted ? undefined : error);
+      if (!run.recording) {
+        run.span.end();
+        return;
+      }
       this.captureDeferredInput(run, kwargs);
-      if (isGraphBubbleUp(error)) this.markInterrupted(run, error);
+      if (interrupted) this.markInterrupted(run, error);
       else if (isCancellation(error)) this.markCancelled(run, error);
       else this.markFailed(run, error, this.firstSighting(error));
-      run.span.end();
+      this.endSpan(run);
     } catch (error) {
       this.reportFailure(callback, error);
     }
+  }
+
+  /** A run that ended without its output (failed, cancelled, interrupted), for the accounting. */
+  private accountEnd(run: RunState, failure: unknown): void {
+    if (run.call !== undefined) this.accountModelCall(run, undefined, failure);
+    else this.accountRun(run, failure);
   }
 
   /**
@@ -1210,7 +1355,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     for (const [childId, child] of this.runs.descendantsOf(run)) {
       this.runs.close(childId);
       if (child.hidden) continue;
-      this.markCancelled(child, error);
+      this.accountEnd(child, error);
+      if (child.recording) this.markCancelled(child, error);
       child.span.end();
     }
   }

@@ -1,5 +1,12 @@
-import { type Attributes, type Tracer, type TracerProvider, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type MeterProvider,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from "@opentelemetry/api";
 import type { ContentMask } from "./genai/capture.js";
+import type { ModelPrices } from "./genai/cost.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
 /** Options of `new OpenTelemetryCallbackHandler(options)`. Every option is optional. */
@@ -74,6 +81,23 @@ export interface OpenTelemetryCallbackHandlerOptions {
    * visible ancestor.
    */
   showInternalRuns?: boolean;
+  /**
+   * Where the GenAI client metrics go (docs/metrics.md). Default: the global meter provider
+   * (`metrics.getMeterProvider()`), looked up again on each record, so one registered later is used.
+   */
+  meterProvider?: MeterProvider;
+  /**
+   * Record the GenAI client metrics (token usage, operation duration, time to first chunk, time
+   * per output chunk, tool and agent durations), sampled or not. Default true.
+   */
+  metrics?: boolean;
+  /**
+   * The cost of each model call in USD (`langchain_otel.cost_usd`) and of each request (on its
+   * outermost span), from the `@pydantic/genai-prices` table. Default true. `false`: no cost.
+   * An object: `prices` per model name (USD per million tokens) that win over the table, and
+   * `langfuse` to also send the cost to Langfuse as the observation's cost (see docs/metrics.md).
+   */
+  cost?: boolean | CostOptions;
   /** Most runs open at once; past it the oldest is ended as orphaned. Default 10000. */
   maxOpenRuns?: number;
   /**
@@ -83,6 +107,18 @@ export interface OpenTelemetryCallbackHandlerOptions {
   maxRecentTraces?: number;
   /** A run open longer than this (ms) is ended as orphaned by the next sweep. Default 600000 (10 minutes). */
   orphanTimeoutMs?: number;
+}
+
+/** The `cost` option as an object. */
+export interface CostOptions {
+  /** Prices per model name, matched exactly before the table. */
+  prices?: Record<string, ModelPrices>;
+  /**
+   * Also write the cost as `langfuse.observation.cost_details`, which Langfuse takes as the
+   * provided cost instead of pricing the call itself: `true` for every model, or the model names
+   * Langfuse cannot price. Default false: Langfuse prices calls with its own table and yours.
+   */
+  langfuse?: boolean | string[];
 }
 
 /** The options with every default applied: the only place defaults live. */
@@ -99,6 +135,9 @@ export interface ResolvedHandlerOptions {
   traceMetadata: Record<string, unknown> | undefined;
   langfuse: boolean;
   showInternalRuns: boolean;
+  meterProvider: MeterProvider | undefined;
+  metrics: boolean;
+  cost: { enabled: boolean; prices: Record<string, ModelPrices> | undefined; langfuse: boolean | string[] };
   maxOpenRuns: number;
   maxRecentTraces: number;
   orphanTimeoutMs: number;
@@ -184,6 +223,22 @@ export function resolveHandlerOptions(
       `option "modelSpans" must be true, false or "auto", got ${String(options.modelSpans)}.`,
     );
   }
+  if (options.meterProvider !== undefined && typeof options.meterProvider.getMeter !== "function") {
+    throw configError(
+      'option "meterProvider" must be an OpenTelemetry MeterProvider, e.g. an SDK MeterProvider.',
+    );
+  }
+  const cost = typeof options.cost === "object" && options.cost !== null ? options.cost : undefined;
+  if (options.cost !== undefined && typeof options.cost !== "boolean" && cost === undefined) {
+    throw configError('option "cost" must be true, false or { prices?, langfuse? }.');
+  }
+  if (
+    cost?.langfuse !== undefined &&
+    typeof cost.langfuse !== "boolean" &&
+    !(Array.isArray(cost.langfuse) && cost.langfuse.every((model) => typeof model === "string"))
+  ) {
+    throw configError('option "cost.langfuse" must be true, false or a list of model names.');
+  }
   if (options.mask !== undefined && typeof options.mask !== "function") {
     throw configError('option "mask" must be a function (value: string, attribute: string) => string.');
   }
@@ -210,6 +265,9 @@ export function resolveHandlerOptions(
     traceMetadata: options.traceMetadata,
     langfuse: options.langfuseAttributes ?? true,
     showInternalRuns: options.showInternalRuns ?? false,
+    meterProvider: options.meterProvider,
+    metrics: options.metrics ?? true,
+    cost: { enabled: options.cost !== false, prices: cost?.prices, langfuse: cost?.langfuse ?? false },
     maxOpenRuns: positiveInteger("maxOpenRuns", options.maxOpenRuns, DEFAULT_MAX_OPEN_RUNS),
     maxRecentTraces: positiveInteger("maxRecentTraces", options.maxRecentTraces, DEFAULT_MAX_RECENT_TRACES),
     orphanTimeoutMs: positiveInteger("orphanTimeoutMs", options.orphanTimeoutMs, DEFAULT_ORPHAN_TIMEOUT_MS),

@@ -2,6 +2,8 @@ import { type Attributes, type Context, type Span, trace } from "@opentelemetry/
 import { registryEmptied, registryOpened } from "./context/bridge.js";
 import type { CapturedValue } from "./genai/capture.js";
 import type { InferenceStart } from "./genai/delegation.js";
+import type { InferenceCall } from "./genai/records.js";
+import type { RequestTotals } from "./genai/totals.js";
 import { RecentTraceIds } from "./trace-ids.js";
 
 /** The span kinds of LangChain runs this registry tracks. */
@@ -15,6 +17,8 @@ export interface TraceScope {
   readonly attributes: Attributes | undefined;
   /** The outermost chain's name: `gen_ai.workflow.name` of the chain spans under it. */
   readonly workflowName: string | undefined;
+  /** The request's sums over its model and tool calls, written on the outermost span (recorded traces). */
+  readonly totals: RequestTotals | undefined;
 }
 
 /** What the handler keeps for an open run: created at start, deleted at end. */
@@ -71,6 +75,8 @@ export interface RunState {
   delegatedTo?: string;
   /** A model run's span start, until its end settles whether it stays an inference span. */
   inference?: InferenceStart;
+  /** A model call in flight: what its metrics, cost and the request totals need at its end. */
+  call?: InferenceCall;
 }
 
 /** What a run is opened with; the rest of its state starts empty. */
@@ -120,6 +126,7 @@ export function newRunState(start: RunStart): RunState {
     bridged: undefined,
     delegatedTo: undefined,
     inference: undefined,
+    call: undefined,
   };
 }
 

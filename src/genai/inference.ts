@@ -26,6 +26,8 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
 } from "./attributes.js";
 import type { ContentCapture } from "./capture.js";
 import { messagesJson, partsJson } from "./message-json.js";
@@ -75,6 +77,11 @@ export function inferenceRequestAttributes(params: ModelRequestParams): Attribut
   }
   if (params.stream === true) attributes[ATTR_GEN_AI_REQUEST_STREAM] = true;
   return attributes;
+}
+
+/** `server.address` and `server.port` of a CLIENT span (the port only with an address, per the spec). */
+export function serverAttributes(server: { address: string; port: number }): Attributes {
+  return { [ATTR_SERVER_ADDRESS]: server.address, [ATTR_SERVER_PORT]: server.port };
 }
 
 /** What a model was sent, read lazily: nothing is built when capture is off. */

@@ -69,3 +69,14 @@ export interface RetrievedDocument {
   score?: number;
   content?: string;
 }
+
+/** A model call in flight, as its metrics, cost and request totals need it at its end. */
+export interface InferenceCall {
+  operation: InferenceOperation;
+  provider: string | undefined;
+  requestModel: string | undefined;
+  serverAddress: string | undefined;
+  serverPort: number | undefined;
+  /** `performance.now()` of each streamed chunk, for the time per output chunk (metrics on only). */
+  chunkTimes: number[] | undefined;
+}

@@ -13,7 +13,8 @@ export const ATTR_REQUEST_CACHE_READ_INPUT_TOKENS = "langchain_otel.request.cach
 export const ATTR_REQUEST_REASONING_OUTPUT_TOKENS = "langchain_otel.request.reasoning.output_tokens";
 /** Sum of the priced calls' cost, USD. */
 export const ATTR_REQUEST_COST = "langchain_otel.request.cost_usd";
-export const ATTR_REQUEST_MODEL_CALLS = "langchain_otel.request.model_calls";
+/** Named like the conventions' `gen_ai.invoke_agent.inference_calls` (development). */
+export const ATTR_REQUEST_INFERENCE_CALLS = "langchain_otel.request.inference_calls";
 export const ATTR_REQUEST_TOOL_CALLS = "langchain_otel.request.tool_calls";
 /** Model calls with usage but no price (an unknown model): the cost total leaves them out. */
 export const ATTR_REQUEST_UNPRICED_CALLS = "langchain_otel.request.unpriced_calls";
@@ -54,7 +55,7 @@ export class RequestTotals {
     const attributes: Attributes = {
       [ATTR_REQUEST_INPUT_TOKENS]: this.inputTokens,
       [ATTR_REQUEST_OUTPUT_TOKENS]: this.outputTokens,
-      [ATTR_REQUEST_MODEL_CALLS]: this.modelCalls,
+      [ATTR_REQUEST_INFERENCE_CALLS]: this.modelCalls,
       [ATTR_REQUEST_TOOL_CALLS]: this.toolCalls,
     };
     if (this.cacheReadInputTokens > 0)

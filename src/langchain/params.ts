@@ -139,3 +139,16 @@ export function readRequestParams(
   }
   return params;
 }
+
+/** Only the requested model (`gen_ai.request.model`): for runs whose span is not recording, whose metrics need it. */
+export function readRequestModel(
+  serialized: unknown,
+  sentParams: object | undefined,
+  metadata: RunMetadata,
+): string | undefined {
+  return (
+    (scan(sentParams).model?.value as string | undefined) ??
+    metadata.lsModelName ??
+    (scan(serializedKwargs(serialized)).model?.value as string | undefined)
+  );
+}

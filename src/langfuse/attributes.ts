@@ -9,6 +9,8 @@ export const LANGFUSE_OBSERVATION_INPUT = "langfuse.observation.input";
 export const LANGFUSE_OBSERVATION_OUTPUT = "langfuse.observation.output";
 export const LANGFUSE_OBSERVATION_METADATA_PREFIX = "langfuse.observation.metadata.";
 export const LANGFUSE_OBSERVATION_USAGE_DETAILS = "langfuse.observation.usage_details";
+/** Provided cost: Langfuse uses it instead of pricing the call itself (langfuse-otel §3). */
+export const LANGFUSE_OBSERVATION_COST_DETAILS = "langfuse.observation.cost_details";
 export const LANGFUSE_OBSERVATION_COMPLETION_START_TIME = "langfuse.observation.completion_start_time";
 export const LANGFUSE_OBSERVATION_PROMPT_NAME = "langfuse.observation.prompt.name";
 export const LANGFUSE_OBSERVATION_PROMPT_VERSION = "langfuse.observation.prompt.version";
