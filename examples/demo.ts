@@ -6,17 +6,25 @@
  *      ├─ retrieve
  *      │  └─ retrieval KnowledgeBaseRetriever  (a vector search)
  *      │     ├─ embeddings text-embedding-3-small   the articles (first search only)
+ *      │     │  └─ POST                             its HTTP call
  *      │     └─ embeddings text-embedding-3-small   the question
+ *      │        └─ POST
  *      ├─ ChatPromptTemplate
  *      ├─ answer
  *      │  ├─ chat gpt-4o-mini            → asks for the check_order tool
+ *      │  │  └─ POST                     the OpenAI SDK's HTTP call
  *      │  ├─ execute_tool check_order
+ *      │  │  └─ GET                      the tool's fetch to the orders service
+ *      │  │     └─ GET /orders/:id       the orders service, continuing the trace
  *      │  └─ chat gpt-4o-mini            → streams the answer
+ *      │     └─ POST
  *      └─ validate-answer
  *
  * The model is the real ChatOpenAI class, pointed at a local OpenAI-compatible server unless
- * OPENAI_API_KEY is set. The trace prints as a waterfall; with Langfuse keys or an OTLP endpoint
- * in the environment it is exported there too.
+ * OPENAI_API_KEY is set. The app traces its HTTP calls with the standard undici (fetch)
+ * instrumentation; setupTracing's context bridge puts them inside the LangChain runs that make
+ * them. The trace prints as a waterfall; with Langfuse keys or an OTLP endpoint in the
+ * environment it is exported there too.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -25,13 +33,32 @@ import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { ChatOpenAI, OpenAIEmbeddings } from "@langchain/openai";
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { suppressTracing } from "@opentelemetry/core";
+import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
 import { z } from "zod";
 import { setupTracing, traceEmbeddings } from "../src/index.js";
 import { KnowledgeBaseRetriever } from "./support/knowledge-base.js";
 import { type ReplyScript, startModelServer } from "./support/model-server.js";
 
 const tracing = setupTracing({ serviceName: "rag-demo", console: true });
+// The app traces its outgoing HTTP calls, as apps with OpenTelemetry do.
+new UndiciInstrumentation();
+const tracer = trace.getTracer("rag-demo-app");
+
+// The shop's orders service, another service of the app: it continues the caller's trace from
+// the W3C traceparent header of each request.
+const ordersService = createServer((req, res) => {
+  const caller = propagation.extract(context.active(), req.headers);
+  const span = tracer.startSpan("GET /orders/:id", { kind: SpanKind.SERVER }, caller);
+  const orderId = decodeURIComponent(req.url?.split("/").at(-1) ?? "");
+  const status = orderId === "A-1042" ? "delivered 10 days ago" : "not found";
+  span.setAttribute("http.response.status_code", 200);
+  res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ orderId, status }));
+  span.end();
+});
+await new Promise<void>((resolve) => ordersService.listen(0, "127.0.0.1", resolve));
+const ordersUrl = `http://127.0.0.1:${(ordersService.address() as AddressInfo).port}`;
 
 // The local model follows a script: first ask for the order's status, then answer from the
 // retrieved context and the tool's result (streamed, with usage, like OpenAI).
@@ -63,8 +90,11 @@ const model = new ChatOpenAI({
 });
 
 const checkOrder = tool(
-  async ({ orderId }: { orderId: string }) =>
-    orderId === "A-1042" ? "Order A-1042 was delivered 10 days ago" : `Order ${orderId} was not found`,
+  async ({ orderId }: { orderId: string }) => {
+    const response = await fetch(`${ordersUrl}/orders/${encodeURIComponent(orderId)}`);
+    const order = (await response.json()) as { status: string };
+    return `Order ${orderId} was ${order.status}`;
+  },
   {
     name: "check_order",
     description: "Look up the delivery status of an order by its id",
@@ -114,7 +144,6 @@ const pipeline = RunnableSequence.from([
 
 // A minimal app: the request handler opens the SERVER span (an HTTP instrumentation would do it
 // in a real service); the LangChain run nests under it because it runs inside that span.
-const tracer = trace.getTracer("rag-demo-app");
 const app = createServer((req, res) => {
   tracer.startActiveSpan(
     `${req.method} /api/chat`,
@@ -154,14 +183,18 @@ console.log(
   `model: ${local ? `local OpenAI-compatible server at ${local.baseURL}` : "OpenAI"} · exporters: ${tracing.exporters.join(", ")}\n`,
 );
 const question = "Can I still return order A-1042? It was delivered 10 days ago.";
-const response = await fetch(`http://127.0.0.1:${port}/api/chat`, {
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ question }),
-});
+// The front end's request; it is not part of the app's trace.
+const response = await context.with(suppressTracing(context.active()), () =>
+  fetch(`http://127.0.0.1:${port}/api/chat`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ question }),
+  }),
+);
 const body = (await response.json()) as { answer?: string; error?: string };
 console.log(`Q: ${question}\nA: ${body.answer ?? body.error}\n`);
 
 await new Promise<void>((resolve) => app.close(() => resolve()));
+ordersService.close();
 await local?.close();
 await tracing.shutdown();

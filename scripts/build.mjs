@@ -1,7 +1,13 @@
-// Builds the published shape: dist/esm (tsc: ESM + declarations) and dist/cjs (esbuild: the same
-// modules as CommonJS, with the declarations copied beside them under a {"type":"commonjs"} marker).
+// Builds the published shape: dist/esm and dist/cjs, each with one bundled module per entry point of
+// package.json's "exports" (ESM and CommonJS, with source maps to src/) and the type declarations of
+// every source module beside it (tsc; the CommonJS copy under a {"type":"commonjs"} marker).
+//
+// One module per entry, not one per source file: Node pays about a millisecond per module it loads,
+// and the package root is some forty modules, most of the cold-start cost of importing it
+// (docs/performance.md, "Cold start"). Dependencies stay external, so the application's copies of
+// @opentelemetry/api, @langchain/core and the optional SDK are the ones used.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -10,6 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
 rmSync(dist, { recursive: true, force: true });
 
+// Declarations (and a type check) from tsc; its per-file JavaScript is replaced by the bundles below.
 execFileSync(
   process.execPath,
   [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")],
@@ -21,23 +28,55 @@ execFileSync(
 const filesUnder = (dir, suffix) =>
   readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(suffix));
 
-const sources = filesUnder(join(root, "src"), ".ts").map((file) => join("src", file));
-await build({
-  entryPoints: sources.map((file) => join(root, file)),
-  outdir: join(dist, "cjs"),
+for (const file of [...filesUnder(join(dist, "esm"), ".js"), ...filesUnder(join(dist, "esm"), ".js.map")]) {
+  rmSync(join(dist, "esm", file));
+}
+
+// Entry points: every "exports" target under dist/esm, e.g. "./dist/esm/index.js" ← src/index.ts.
+const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const targets = Object.values(manifest.exports)
+  .map((target) => (typeof target === "object" ? target.import?.default : undefined))
+  .filter((target) => typeof target === "string" && target.startsWith("./dist/esm/"));
+const entryPoints = targets.map((target) =>
+  join(root, "src", target.slice("./dist/esm/".length).replace(/\.js$/, ".ts")),
+);
+
+const common = {
+  entryPoints,
   outbase: join(root, "src"),
-  format: "cjs",
+  bundle: true,
+  packages: "external",
   platform: "node",
   target: "node20",
   sourcemap: true,
   logLevel: "warning",
+};
+// Several entries share their modules through chunks, so each class exists once.
+await build({
+  ...common,
+  outdir: join(dist, "esm"),
+  format: "esm",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
+});
+// CommonJS has no chunks: with one entry it is one bundle; with several, one module per source
+// file (as tsc lays them out), so that no class exists twice.
+const sources = filesUnder(join(root, "src"), ".ts").map((file) => join(root, "src", file));
+await build({
+  ...common,
+  ...(entryPoints.length === 1 ? {} : { entryPoints: sources, bundle: false }),
+  outdir: join(dist, "cjs"),
+  format: "cjs",
   // src/optional.ts reads import.meta.url only in the ESM build; the CommonJS one uses require.
   logOverride: { "empty-import-meta": "silent" },
 });
+
 for (const declaration of filesUnder(join(dist, "esm"), ".d.ts")) {
   const target = join(dist, "cjs", declaration);
   mkdirSync(dirname(target), { recursive: true });
   cpSync(join(dist, "esm", declaration), target);
 }
 writeFileSync(join(dist, "cjs", "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
-console.log(`built ${sources.length} modules into ${relative(root, dist)}/{esm,cjs}`);
+console.log(
+  `built ${entryPoints.map((entry) => relative(root, entry)).join(", ")} into ${relative(root, dist)}/{esm,cjs}`,
+);

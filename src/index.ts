@@ -1,7 +1,17 @@
 export { LangChainContextManager } from "./context/manager.js";
+export { type TraceEmbeddingsOptions, traceEmbeddings } from "./embeddings.js";
+export type {
+  BufferConfig,
+  ExportResult,
+  ReadableSpan,
+  SdkMeterProvider,
+  SdkTracerProvider,
+  SpanExporter,
+} from "./export/sdk-types.js";
 export {
   type ExporterChoice,
   pickExporter,
+  type SetupMetricsOptions,
   type SetupTracingOptions,
   setupTracing,
   type TracingSetup,

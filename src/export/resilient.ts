@@ -1,6 +1,5 @@
 import { diag } from "@opentelemetry/api";
-import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { type ExportResult, ExportResultCode, type ReadableSpan, type SpanExporter } from "./sdk-types.js";
 
 /**
  * Wraps an exporter so that a backend that is down, rejects the keys or throttles produces one

@@ -1,5 +1,5 @@
-import { type ExportResult, ExportResultCode, hrTimeToMilliseconds } from "@opentelemetry/core";
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import type { HrTime } from "@opentelemetry/api";
+import { type ExportResult, ExportResultCode, type ReadableSpan, type SpanExporter } from "./sdk-types.js";
 
 /**
  * Prints each finished trace as an indented tree: what a developer sees locally with no tracing
@@ -17,8 +17,12 @@ export interface WaterfallExporterOptions {
 }
 
 const STATUS_ERROR = 2;
+/** `[seconds, nanoseconds]` to milliseconds, as `hrTimeToMilliseconds` of `@opentelemetry/core` does. */
+const hrTimeToMilliseconds = (time: HrTime): number => time[0] * 1e3 + time[1] / 1e6;
 const MODEL_OPERATIONS = new Set(["chat", "text_completion", "generate_content", "embeddings"]);
 const NAME_WIDTH = 48;
+/** How long a trace whose local root has a remote parent waits for an in-process caller's span. */
+const REMOTE_ROOT_GRACE_MS = 100;
 
 const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId;
 const idOf = (span: ReadableSpan): string => span.spanContext().spanId;
@@ -122,6 +126,21 @@ export function formatWaterfall(spans: ReadableSpan[], color = false): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** True when every span of `spans` is `root` or descends from it through spans of `spans`. */
+function allUnder(spans: ReadableSpan[], root: ReadableSpan): boolean {
+  const byId = new Map(spans.map((span) => [idOf(span), span]));
+  const rootId = idOf(root);
+  return spans.every((span) => {
+    let current: ReadableSpan | undefined = span;
+    for (let depth = 0; current !== undefined && depth <= spans.length; depth++) {
+      if (idOf(current) === rootId) return true;
+      const parent = parentOf(current);
+      current = parent === undefined ? undefined : byId.get(parent);
+    }
+    return false;
+  });
+}
+
 interface BufferedTrace {
   spans: ReadableSpan[];
   firstSeen: number;
@@ -134,6 +153,8 @@ export class ConsoleWaterfallExporter implements SpanExporter {
   private readonly maxTraceAgeMs: number;
   private readonly maxTraces: number;
   private stopped = false;
+  /** Traces whose local root has a remote parent, waiting to see whether the caller is local. */
+  private readonly pending = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(options: WaterfallExporterOptions = {}) {
     this.write = options.write ?? ((text) => process.stdout.write(text));
@@ -150,6 +171,7 @@ export class ConsoleWaterfallExporter implements SpanExporter {
     try {
       const now = Date.now();
       const ended = new Set<string>();
+      const remoteRoots: ReadableSpan[] = [];
       for (const span of spans) {
         const traceId = span.spanContext().traceId;
         let trace = this.traces.get(traceId);
@@ -158,10 +180,11 @@ export class ConsoleWaterfallExporter implements SpanExporter {
           this.traces.set(traceId, trace);
         }
         trace.spans.push(span);
-        // A local root: no parent, or a parent in another process (remote).
-        if (parentOf(span) === undefined || span.parentSpanContext?.isRemote) ended.add(traceId);
+        if (parentOf(span) === undefined) ended.add(traceId);
+        else if (span.parentSpanContext?.isRemote) remoteRoots.push(span);
       }
       for (const traceId of ended) this.print(traceId);
+      for (const span of remoteRoots) this.awaitCaller(span);
       for (const [traceId, trace] of this.traces) {
         if (this.traces.size <= this.maxTraces && now - trace.firstSeen < this.maxTraceAgeMs) break;
         this.print(traceId);
@@ -180,14 +203,37 @@ export class ConsoleWaterfallExporter implements SpanExporter {
   }
 
   async shutdown(): Promise<void> {
+    for (const timer of this.pending.values()) clearTimeout(timer);
+    this.pending.clear();
     await this.forceFlush();
     this.stopped = true;
+  }
+
+  /**
+   * A span whose parent came over the wire (a server span) is the local root of a service in
+   * another process, unless the caller runs in this one (a test service, the demo's order API):
+   * then the caller's client span ends moments later, outside this span's subtree. So wait a
+   * moment, and print the trace only if all of it still lies under this span; else the trace's own
+   * root prints it, whole.
+   */
+  private awaitCaller(span: ReadableSpan): void {
+    const traceId = span.spanContext().traceId;
+    if (this.pending.has(traceId)) return;
+    const timer = setTimeout(() => {
+      this.pending.delete(traceId);
+      const trace = this.traces.get(traceId);
+      if (trace !== undefined && allUnder(trace.spans, span)) this.print(traceId);
+    }, REMOTE_ROOT_GRACE_MS);
+    timer.unref?.();
+    this.pending.set(traceId, timer);
   }
 
   private print(traceId: string): void {
     const trace = this.traces.get(traceId);
     if (trace === undefined) return;
     this.traces.delete(traceId);
+    clearTimeout(this.pending.get(traceId));
+    this.pending.delete(traceId);
     this.write(formatWaterfall(trace.spans, this.color));
   }
 }

@@ -1,6 +1,5 @@
 import type { Attributes } from "@opentelemetry/api";
-import { ATTR_SESSION_ID, ATTR_USER_ID } from "@opentelemetry/semantic-conventions/incubating";
-import { ATTR_GEN_AI_CONVERSATION_ID } from "./attributes.js";
+import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_SESSION_ID, ATTR_USER_ID } from "./attributes.js";
 
 /**
  * `user.id`, `session.id` and `gen_ai.conversation.id` for every span of a trace. The conversation

@@ -1,8 +1,6 @@
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { CompressionAlgorithm } from "@opentelemetry/otlp-exporter-base";
-import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { FailureReportingExporter } from "../export/resilient.js";
+import { otlpTraceExporter } from "../export/sdk.js";
+import type { SpanExporter } from "../export/sdk-types.js";
 
 /** Options of `langfuseExporter()`. Each falls back to an environment variable. */
 export interface LangfuseExporterOptions {
@@ -113,6 +111,9 @@ export function resolveLangfuseEndpoint(
  * An OTLP/HTTP span exporter preset for Langfuse's OTel endpoint:
  * `{baseUrl}/api/public/otel/v1/traces`, Basic auth from the public and secret key, and
  * `x-langfuse-ingestion-version: 4`. Use it in any span processor of any tracer provider.
+ *
+ * Loads the application's OTLP exporter package on call (`@opentelemetry/exporter-trace-otlp-proto`,
+ * or `-http` for JSON; SDK 2.x or 3.x) and throws the `npm install` line when it is missing.
  */
 export function langfuseExporter(options: LangfuseExporterOptions = {}): SpanExporter {
   const endpoint = resolveLangfuseEndpoint(options);
@@ -128,13 +129,11 @@ export function langfuseExporter(options: LangfuseExporterOptions = {}): SpanExp
       `langfuseExporter() option "encoding" must be "protobuf" or "json", got "${String(encoding)}".`,
     );
   }
-  const config = {
+  const exporter = otlpTraceExporter(encoding, "langfuseExporter()", {
     url: endpoint.url,
     headers: endpoint.headers,
     timeoutMillis,
-    compression: options.compression === "none" ? CompressionAlgorithm.NONE : CompressionAlgorithm.GZIP,
-  };
-  const exporter =
-    encoding === "json" ? new OTLPJsonTraceExporter(config) : new OTLPProtoTraceExporter(config);
+    compression: options.compression === "none" ? "none" : "gzip",
+  });
   return new FailureReportingExporter(exporter, `Langfuse at ${new URL(endpoint.url).origin}`);
 }

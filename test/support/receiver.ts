@@ -4,8 +4,9 @@ import { gunzipSync } from "node:zlib";
 import protobuf from "protobufjs";
 
 /**
- * A local OTLP/HTTP trace receiver that decodes what exporters send, protobuf or JSON, gzipped or
- * not, and records it; with misbehaviours on demand (error statuses, hanging, dropped sockets).
+ * A local OTLP/HTTP receiver that decodes what exporters send, protobuf or JSON, gzipped or not,
+ * and records it: traces (any path but `…/v1/metrics`) and metrics (`…/v1/metrics`); with
+ * misbehaviours on demand (error statuses, hanging, dropped sockets).
  */
 
 // The OTLP trace request schema (opentelemetry-proto: collector/trace/v1, trace/v1, common/v1,
@@ -37,6 +38,43 @@ const requestType = protobuf
   .parse(OTLP_TRACE_PROTO, { keepCase: false })
   .root.lookupType("otlp.ExportTraceServiceRequest");
 
+// The OTLP metrics request schema (collector/metrics/v1, metrics/v1), official field numbers;
+// exemplars, exponential histograms and summaries are left undecoded (only their kind is kept).
+const OTLP_METRICS_PROTO = `
+syntax = "proto3";
+package otlpmetrics;
+message ExportMetricsServiceRequest { repeated ResourceMetrics resource_metrics = 1; }
+message ResourceMetrics { Resource resource = 1; repeated ScopeMetrics scope_metrics = 2; string schema_url = 3; }
+message Resource { repeated KeyValue attributes = 1; uint32 dropped_attributes_count = 2; }
+message ScopeMetrics { InstrumentationScope scope = 1; repeated Metric metrics = 2; string schema_url = 3; }
+message InstrumentationScope { string name = 1; string version = 2; repeated KeyValue attributes = 3; uint32 dropped_attributes_count = 4; }
+message Metric {
+  string name = 1; string description = 2; string unit = 3;
+  oneof data { Gauge gauge = 5; Sum sum = 7; Histogram histogram = 9; Opaque exponential_histogram = 10; Opaque summary = 11; }
+  repeated KeyValue metadata = 12;
+}
+message Opaque {}
+message Gauge { repeated NumberDataPoint data_points = 1; }
+message Sum { repeated NumberDataPoint data_points = 1; int32 aggregation_temporality = 2; bool is_monotonic = 3; }
+message Histogram { repeated HistogramDataPoint data_points = 1; int32 aggregation_temporality = 2; }
+message NumberDataPoint {
+  repeated KeyValue attributes = 7; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
+  oneof value { double as_double = 4; sfixed64 as_int = 6; } uint32 flags = 8;
+}
+message HistogramDataPoint {
+  repeated KeyValue attributes = 9; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
+  fixed64 count = 4; optional double sum = 5; repeated fixed64 bucket_counts = 6; repeated double explicit_bounds = 7;
+  uint32 flags = 10; optional double min = 11; optional double max = 12;
+}
+message AnyValue { oneof value { string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4; ArrayValue array_value = 5; KeyValueList kvlist_value = 6; bytes bytes_value = 7; } }
+message ArrayValue { repeated AnyValue values = 1; }
+message KeyValueList { repeated KeyValue values = 1; }
+message KeyValue { string key = 1; AnyValue value = 2; }
+`;
+const metricsRequestType = protobuf
+  .parse(OTLP_METRICS_PROTO, { keepCase: false })
+  .root.lookupType("otlpmetrics.ExportMetricsServiceRequest");
+
 export type AttributeValue =
   | string
   | number
@@ -67,6 +105,33 @@ export interface ReceivedSpan {
   scope: { name: string; version?: string };
 }
 
+/** One data point: a sum's or gauge's value, or a histogram's count, sum and buckets. */
+export interface ReceivedDataPoint {
+  attributes: Attributes;
+  value?: number;
+  count?: number;
+  sum?: number;
+  bucketCounts?: number[];
+  explicitBounds?: number[];
+}
+
+export interface ReceivedMetric {
+  name: string;
+  description: string;
+  unit: string;
+  kind: "gauge" | "sum" | "histogram" | "exponentialHistogram" | "summary" | "unknown";
+  dataPoints: ReceivedDataPoint[];
+  resource: Attributes;
+  scope: { name: string; version?: string };
+}
+
+export interface ReceivedMetricsRequest {
+  path: string;
+  headers: IncomingHttpHeaders;
+  encoding: "json" | "protobuf";
+  metrics: ReceivedMetric[];
+}
+
 export interface ReceivedRequest {
   method: string;
   path: string;
@@ -92,6 +157,11 @@ export interface OtlpReceiver {
   failures: { path: string; error: string }[];
   spans(): ReceivedSpan[];
   waitForSpans(count: number, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  /** Metrics requests (`…/v1/metrics`), apart from the trace requests above. */
+  metricRequests: ReceivedMetricsRequest[];
+  metrics(): ReceivedMetric[];
+  /** Resolves once a metric with this name has arrived. */
+  waitForMetric(name: string, timeoutMs?: number): Promise<ReceivedMetric>;
   setBehaviour(behaviour: ReceiverBehaviour): void;
   /** Number of requests that arrived, decoded or not, whatever the behaviour. */
   hits: number;
@@ -196,6 +266,69 @@ export function decodeOtlpTraces(
   throw new Error(`unsupported content type "${contentType}"`);
 }
 
+const METRIC_KINDS = ["gauge", "sum", "histogram", "exponentialHistogram", "summary"] as const;
+
+const numberOf = (value: unknown): number | undefined =>
+  value === undefined || value === null ? undefined : Number(toBigInt(value));
+
+function dataPoint(point: Json): ReceivedDataPoint {
+  const out: ReceivedDataPoint = { attributes: attributes(point.attributes) };
+  if (point.asDouble !== undefined) out.value = Number(point.asDouble);
+  if (point.asInt !== undefined) out.value = numberOf(point.asInt);
+  if (point.count !== undefined) out.count = numberOf(point.count);
+  if (point.sum !== undefined) out.sum = Number(point.sum);
+  if (point.bucketCounts !== undefined)
+    out.bucketCounts = (point.bucketCounts as unknown[]).map((count) => numberOf(count) ?? 0);
+  if (point.explicitBounds !== undefined)
+    out.explicitBounds = (point.explicitBounds as unknown[]).map(Number);
+  return out;
+}
+
+/** OTLP metrics (as a plain object, from protobuf or JSON) → metrics. */
+function metricsOf(request: Json): ReceivedMetric[] {
+  const out: ReceivedMetric[] = [];
+  for (const resourceMetrics of (request.resourceMetrics as Json[] | undefined) ?? []) {
+    const resource = attributes((resourceMetrics.resource as Json | undefined)?.attributes);
+    for (const scopeMetrics of (resourceMetrics.scopeMetrics as Json[] | undefined) ?? []) {
+      const scopeJson = (scopeMetrics.scope as Json | undefined) ?? {};
+      const scope = { name: String(scopeJson.name ?? ""), version: scopeJson.version as string | undefined };
+      for (const metric of (scopeMetrics.metrics as Json[] | undefined) ?? []) {
+        const kind = METRIC_KINDS.find((name) => metric[name] !== undefined) ?? "unknown";
+        const data = kind === "unknown" ? undefined : (metric[kind] as Json);
+        out.push({
+          name: String(metric.name),
+          description: String(metric.description ?? ""),
+          unit: String(metric.unit ?? ""),
+          kind,
+          dataPoints: ((data?.dataPoints as Json[] | undefined) ?? []).map(dataPoint),
+          resource,
+          scope,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+export function decodeOtlpMetrics(
+  body: Buffer,
+  contentType: string,
+): { encoding: "json" | "protobuf"; metrics: ReceivedMetric[] } {
+  if (contentType.includes("application/x-protobuf")) {
+    const message = metricsRequestType.decode(body);
+    const plain = metricsRequestType.toObject(message, {
+      longs: String,
+      bytes: Buffer,
+      defaults: false,
+      oneofs: false,
+    }) as Json;
+    return { encoding: "protobuf", metrics: metricsOf(plain) };
+  }
+  if (contentType.includes("application/json"))
+    return { encoding: "json", metrics: metricsOf(JSON.parse(body.toString("utf8")) as Json) };
+  throw new Error(`unsupported content type "${contentType}"`);
+}
+
 // ── server ───────────────────────────────────────────────────────────────────────────────────
 
 function answer(response: ServerResponse, status: number, encoding: "json" | "protobuf"): void {
@@ -213,6 +346,7 @@ export async function startOtlpReceiver(
 ): Promise<OtlpReceiver> {
   let behaviour: ReceiverBehaviour = options.behaviour ?? { kind: "ok" };
   const requests: ReceivedRequest[] = [];
+  const metricRequests: ReceivedMetricsRequest[] = [];
   const failures: { path: string; error: string }[] = [];
   const waiters = new Set<() => void>();
   const state = { hits: 0 };
@@ -238,7 +372,20 @@ export async function startOtlpReceiver(
       const rawBytes = Buffer.concat(chunks);
       const gzip = request.headers["content-encoding"] === "gzip";
       try {
-        const decoded = decodeOtlpTraces(gzip ? gunzipSync(rawBytes) : rawBytes, contentType);
+        const body = gzip ? gunzipSync(rawBytes) : rawBytes;
+        if (/\/v1\/metrics\/?$/.test(request.url ?? "")) {
+          const decoded = decodeOtlpMetrics(body, contentType);
+          metricRequests.push({
+            path: request.url ?? "",
+            headers: request.headers,
+            encoding: decoded.encoding,
+            metrics: decoded.metrics,
+          });
+          for (const wake of waiters) wake();
+          answer(response, 200, encoding);
+          return;
+        }
+        const decoded = decodeOtlpTraces(body, contentType);
         requests.push({
           method: request.method ?? "",
           path: request.url ?? "",
@@ -259,12 +406,15 @@ export async function startOtlpReceiver(
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const spans = () => requests.flatMap((request) => request.spans);
+  const metrics = () => metricRequests.flatMap((request) => request.metrics);
 
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
     failures,
     spans,
+    metricRequests,
+    metrics,
     get hits() {
       return state.hits;
     },
@@ -273,6 +423,7 @@ export async function startOtlpReceiver(
     },
     clear() {
       requests.length = 0;
+      metricRequests.length = 0;
       failures.length = 0;
       state.hits = 0;
     },
@@ -289,6 +440,27 @@ export async function startOtlpReceiver(
           reject(
             new Error(
               `expected ${count} spans, received ${spans().length}; decode failures: ${JSON.stringify(failures)}`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    waitForMetric(name, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = metrics().find((metric) => metric.name === name);
+          if (found === undefined) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(
+            new Error(
+              `expected metric ${name}, received ${JSON.stringify(metrics().map((metric) => metric.name))}; decode failures: ${JSON.stringify(failures)}`,
             ),
           );
         }, timeoutMs);
