@@ -25,16 +25,28 @@ describe("the demo (npm run demo)", () => {
       const lines = stdout.split("\n");
       const line = (prefix: RegExp) => lines.find((text) => prefix.test(text)) ?? "";
       expect(line(/^POST \/api\/chat/)).to.match(/ms$/);
-      expect(line(/└─ rag-pipeline/)).to.match(/ms$/);
+      // The article's second question on one line: the request's tokens and cost.
+      expect(line(/└─ rag-pipeline/)).to.match(
+        /request: 480 in \(128 cached\) \/ 59 out tokens · \$0\.0000\d\d · 2 model calls, 1 tool call$/,
+      );
       expect(line(/retrieval KnowledgeBaseRetriever/)).to.include("2 documents");
       // The retriever is a vector search with a traced OpenAIEmbeddings: the articles, then the question.
       const embeddings = lines.filter((text) => text.includes("embeddings text-embedding-3-small"));
       expect(embeddings).to.have.length(2);
-      expect(embeddings[0]).to.match(/text-embedding-3-small · \d+ in/);
+      expect(embeddings[0]).to.match(/text-embedding-3-small · \d+ in tokens$/);
       expect(line(/execute_tool check_order/)).to.match(/call_/);
       const models = lines.filter((text) => text.includes("chat gpt-4o-mini"));
-      expect(models[0]).to.match(/212 in \(128 cached\) \/ 18 out tokens · tool_calls/);
-      expect(models[1]).to.match(/268 in \/ 41 out tokens · stop · ttfc \d+ ms/);
+      // Each call's cost at gpt-4o-mini's prices: (84 × 0.15 + 128 × 0.075 + 18 × 0.6) / 1e6, (268 × 0.15 + 41 × 0.6) / 1e6.
+      expect(models[0]).to.match(/212 in \(128 cached\) \/ 18 out tokens · \$0\.000033 · tool_calls/);
+      expect(models[1]).to.match(/268 in \/ 41 out tokens · \$0\.000065 · stop · ttfc \d+ ms/);
+      // The context bridge: each HTTP call inside the run that made it, the orders service continuing the trace.
+      const index = (pattern: RegExp) => lines.findIndex((text) => pattern.test(text));
+      expect(lines[index(/chat gpt-4o-mini .*tool_calls/) + 1]).to.match(
+        /└─ POST .*\/v1\/chat\/completions → 200$/,
+      );
+      expect(lines[index(/execute_tool check_order/) + 1]).to.match(/└─ GET .*\/orders\/A-1042 → 200$/);
+      expect(lines[index(/execute_tool check_order/) + 2]).to.match(/└─ GET \/orders\/:id/);
+      expect(stdout.match(/^trace [0-9a-f]{32}/gm)).to.have.length(1);
       expect(stdout).to.match(/A: Yes\. Order A-1042 was delivered/);
       expect(receiver.spans().map((span) => span.name)).to.include.members([
         "POST /api/chat",

@@ -41,7 +41,36 @@ function firstLine(text: string, max = 120): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-/** The detail column: model, tokens and finish reason for model spans; call id for tools; errors. */
+/** USD as a short string: enough digits for a fraction of a cent. */
+function formatCost(usd: unknown): string | undefined {
+  if (typeof usd !== "number" || !Number.isFinite(usd)) return undefined;
+  return `$${usd >= 0.01 ? usd.toFixed(4) : usd.toFixed(6)}`;
+}
+
+/** `412 in (128 cached) / 38 out tokens`; just `92 in tokens` when there is no output count. */
+function formatTokens(input: unknown, output: unknown, cached: unknown, reasoning: unknown): string {
+  const inPart = `${input ?? "?"} in${cached ? ` (${cached} cached)` : ""}`;
+  if (output === undefined) return `${inPart} tokens`;
+  return `${inPart} / ${output} out${reasoning ? ` (${reasoning} reasoning)` : ""} tokens`;
+}
+
+/** The request's totals, on the outermost LangChain span: the trace's tokens and cost on one line. */
+function requestTotals(a: ReadableSpan["attributes"]): string | undefined {
+  const input = a["langchain_otel.request.input_tokens"];
+  if (input === undefined) return undefined;
+  const parts = [
+    `request: ${formatTokens(input, a["langchain_otel.request.output_tokens"], a["langchain_otel.request.cache_read.input_tokens"], a["langchain_otel.request.reasoning.output_tokens"])}`,
+  ];
+  const cost = formatCost(a["langchain_otel.request.cost_usd"]);
+  if (cost !== undefined)
+    parts.push(a["langchain_otel.request.unpriced_calls"] ? `${cost} + unpriced calls` : cost);
+  const calls = a["langchain_otel.request.inference_calls"];
+  const tools = a["langchain_otel.request.tool_calls"];
+  parts.push(`${calls} model call${calls === 1 ? "" : "s"}, ${tools} tool call${tools === 1 ? "" : "s"}`);
+  return parts.join(" · ");
+}
+
+/** The detail column: model, tokens, cost and finish reason for model spans; call id for tools; errors. */
 function details(span: ReadableSpan): string {
   const a = span.attributes;
   const parts: string[] = [];
@@ -52,12 +81,17 @@ function details(span: ReadableSpan): string {
     const input = a["gen_ai.usage.input_tokens"];
     const output = a["gen_ai.usage.output_tokens"];
     if (input !== undefined || output !== undefined) {
-      const cached = a["gen_ai.usage.cache_read.input_tokens"];
-      const reasoning = a["gen_ai.usage.reasoning.output_tokens"];
       parts.push(
-        `${input ?? "?"} in${cached ? ` (${cached} cached)` : ""} / ${output ?? "?"} out${reasoning ? ` (${reasoning} reasoning)` : ""} tokens`,
+        formatTokens(
+          input,
+          output,
+          a["gen_ai.usage.cache_read.input_tokens"],
+          a["gen_ai.usage.reasoning.output_tokens"],
+        ),
       );
     }
+    const cost = formatCost(a["langchain_otel.cost_usd"]);
+    if (cost !== undefined) parts.push(cost);
     const reasons = a["gen_ai.response.finish_reasons"];
     if (Array.isArray(reasons) && reasons.length > 0) parts.push(reasons.join(","));
     const ttfc = a["gen_ai.response.time_to_first_chunk"];
@@ -65,6 +99,9 @@ function details(span: ReadableSpan): string {
   } else if (operation === "execute_tool") {
     const callId = a["gen_ai.tool.call.id"];
     if (callId !== undefined) parts.push(String(callId));
+  } else if (typeof a["url.full"] === "string") {
+    // An HTTP client span of another instrumentation: where it went and what came back.
+    parts.push(httpTarget(a["url.full"], a["http.response.status_code"]));
   } else if (operation === "retrieval") {
     const documents = a["gen_ai.retrieval.documents"];
     if (typeof documents === "string") {
@@ -76,6 +113,8 @@ function details(span: ReadableSpan): string {
       }
     }
   }
+  const totals = requestTotals(a);
+  if (totals !== undefined) parts.push(totals);
   const pause = span.events.find((event) => event.name === "langgraph.interrupt");
   if (pause !== undefined)
     parts.push(`paused (${String(pause.attributes?.["langgraph.interrupt.reason"] ?? "interrupt")})`);
@@ -88,6 +127,18 @@ function details(span: ReadableSpan): string {
     parts.push(`ERROR ${type ? `${type}: ` : ""}${firstLine(span.status.message ?? "")}`.trim());
   }
   return parts.join(" · ");
+}
+
+/** `127.0.0.1:4000/v1/chat/completions → 200`: host and path, no query (it may carry a credential). */
+function httpTarget(url: string, status: unknown): string {
+  let target = url;
+  try {
+    const parsed = new URL(url);
+    target = `${parsed.host}${parsed.pathname}`;
+  } catch {
+    target = url.split("?")[0];
+  }
+  return status === undefined ? target : `${target} → ${String(status)}`;
 }
 
 /** One trace's spans as text (no colour). Spans whose parent is missing become top-level lines. */
