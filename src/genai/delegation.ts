@@ -61,6 +61,26 @@ export function restoreInference(span: Span, start: InferenceStart, langfuse: bo
   if (langfuse) span.setAttribute(LANGFUSE_OBSERVATION_TYPE, "generation");
 }
 
+/**
+ * A model span, at its end: plain if another instrumentation traced the call (and its class is
+ * learned), else an inference span (a plain-started one restored, its class forgotten).
+ */
+export function settleInference(
+  span: Span,
+  start: InferenceStart,
+  tracedBy: string | undefined,
+  classes: InstrumentedModelClasses,
+  langfuse: boolean,
+): void {
+  if (tracedBy !== undefined) {
+    classes.learn(start.modelClass);
+    becomePlain(span, start, tracedBy, langfuse);
+  } else if (start.plain) {
+    classes.forget(start.modelClass);
+    restoreInference(span, start, langfuse);
+  }
+}
+
 /** The deferred attributes of a span that gave way: none of the inference ones. */
 export function withoutInference(attributes: Attributes): Attributes {
   const kept: Attributes = {};

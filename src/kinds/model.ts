@@ -1,0 +1,279 @@
+import type { Serialized } from "@langchain/core/load/serializable";
+import type { BaseMessage } from "@langchain/core/messages";
+import type { LLMResult } from "@langchain/core/outputs";
+import { type Attributes, SpanKind } from "@opentelemetry/api";
+import { bridgeInstalled } from "../context/bridge.js";
+import { MAX_CHUNK_TIMES } from "../genai/accounting.js";
+import { ATTR_GEN_AI_USAGE_COST } from "../genai/attributes.js";
+import type { InferenceStart } from "../genai/delegation.js";
+import {
+  captureInferenceInput,
+  captureInferenceOutput,
+  inferenceRequestAttributes,
+  inferenceSpanName,
+  inferenceStartAttributes,
+  serverAttributes,
+  setInferenceResponse,
+  setTimeToFirstChunk,
+} from "../genai/inference.js";
+import type { InferenceOperation, ModelResponse, ToolDefinition } from "../genai/records.js";
+import { readPromptLink } from "../langchain/identity.js";
+import { promptMessage, splitChatInput } from "../langchain/messages.js";
+import { readRunMetadata } from "../langchain/metadata.js";
+import { invocationParams, readRequestModel, readRequestParams } from "../langchain/params.js";
+import { readProvider } from "../langchain/provider.js";
+import { readModelResponse, readOutputMessages } from "../langchain/result.js";
+import { runDisplayName, serializedClassName } from "../langchain/serialized.js";
+import { readServerAddress } from "../langchain/server.js";
+import { readToolDefinitions } from "../langchain/tools.js";
+import { nonEmptyString } from "../langchain/values.js";
+import {
+  finishWarning,
+  promptAttributes,
+  setCompletionStartTime,
+  setLevel,
+  setUsageDetails,
+} from "../langfuse/dialect.js";
+import { now, type RunLifecycle, reportFailure, spanStart } from "../lifecycle.js";
+import type { RunState } from "../runs.js";
+
+/**
+ * Chat model and LLM runs: an inference span (`chat {model}`, `text_completion {model}`, kind
+ * CLIENT) whose request and content attributes wait for the response, and whose end hands the
+ * call to the accounting (metrics, cost, request totals).
+ */
+export class ModelRuns {
+  constructor(private readonly core: RunLifecycle) {}
+
+  startChat(
+    llm: Serialized,
+    messages: BaseMessage[][],
+    runId: string,
+    parentRunId: string | undefined,
+    extraParams: Record<string, unknown> | undefined,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+    runName: string | undefined,
+  ): RunState | undefined {
+    const core = this.core;
+    try {
+      if (core.config.modelSpans === "never") return undefined;
+      const unrecorded = core.startedUnrecorded(runId, parentRunId, "model", "");
+      if (unrecorded !== undefined)
+        return this.unrecordedCall(unrecorded, "chat", llm, extraParams, metadata);
+      const sent = invocationParams(extraParams);
+      const tools = readToolDefinitions(sent);
+      const run = this.start("chat", llm, runId, parentRunId, sent, tools, tags, metadata, runName);
+      if (run?.deferred === undefined || !core.capture.enabled) return run;
+      run.deferred.capture = () =>
+        captureInferenceInput(run.span, core.capture, () => {
+          const { system, input } = splitChatInput(messages?.[0] ?? []);
+          return { systemInstructions: system, messages: input, tools };
+        });
+      return run;
+    } catch (error) {
+      reportFailure("handleChatModelStart", error);
+      return undefined;
+    }
+  }
+
+  startLLM(
+    llm: Serialized,
+    prompts: string[],
+    runId: string,
+    parentRunId: string | undefined,
+    extraParams: Record<string, unknown> | undefined,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+    runName: string | undefined,
+  ): RunState | undefined {
+    const core = this.core;
+    try {
+      if (core.config.modelSpans === "never") return undefined;
+      const unrecorded = core.startedUnrecorded(runId, parentRunId, "model", "");
+      if (unrecorded !== undefined)
+        return this.unrecordedCall(unrecorded, "text_completion", llm, extraParams, metadata);
+      const sent = invocationParams(extraParams);
+      const run = this.start(
+        "text_completion",
+        llm,
+        runId,
+        parentRunId,
+        sent,
+        readToolDefinitions(sent),
+        tags,
+        metadata,
+        runName,
+      );
+      if (run?.deferred === undefined || !core.capture.enabled) return run;
+      run.deferred.capture = () =>
+        captureInferenceInput(run.span, core.capture, () => ({
+          systemInstructions: [],
+          messages: (prompts ?? []).map(promptMessage),
+        }));
+      return run;
+    } catch (error) {
+      reportFailure("handleLLMStart", error);
+      return undefined;
+    }
+  }
+
+  /** Called for every streamed chunk: the first one's time, and each one's for the metrics (metrics on). */
+  newToken(runId: string): void {
+    const run = this.core.runs.get(runId);
+    if (run === undefined) return;
+    if (run.firstChunkAt === undefined) run.firstChunkAt = now();
+    const call = run.call;
+    if (call !== undefined && this.core.accounting.keepsChunkTimes) {
+      if (call.chunkTimes === undefined) call.chunkTimes = [run.firstChunkAt];
+      else if (call.chunkTimes.length < MAX_CHUNK_TIMES) call.chunkTimes.push(now());
+    }
+  }
+
+  end(output: LLMResult, runId: string): void {
+    const core = this.core;
+    try {
+      const run = core.runs.close(runId);
+      if (run === undefined || run.hidden) return;
+      if (!run.recording) {
+        // Unsampled: only the metrics read the response.
+        if (run.call !== undefined) core.accountModelCall(run, readModelResponse(output), undefined);
+        run.span.end();
+        return;
+      }
+      core.accountModelCall(run, this.finish(run, output), undefined);
+      core.endSpan(run);
+    } catch (error) {
+      reportFailure("handleLLMEnd", error);
+    }
+  }
+
+  private start(
+    operation: InferenceOperation,
+    llm: Serialized,
+    runId: string,
+    parentRunId: string | undefined,
+    sentParams: object | undefined,
+    tools: ToolDefinition[] | undefined,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+    runName: string | undefined,
+  ): RunState | undefined {
+    const core = this.core;
+    const config = core.config;
+    const meta = readRunMetadata(metadata);
+    const params = readRequestParams(llm, sentParams, meta);
+    core.tools.remember(tools);
+    const name = inferenceSpanName(operation, params.model ?? nonEmptyString(runName));
+    const provider = readProvider(llm, meta);
+    const attributes = inferenceStartAttributes(operation, provider, params);
+    // Only the bridge can see another instrumentation's inference span under ours.
+    const inference =
+      config.modelSpans === "auto" && config.contextBridge && bridgeInstalled()
+        ? this.inferenceStart(llm, runName, name, attributes)
+        : undefined;
+    const start = inference?.plain
+      ? spanStart(inference.plainName, SpanKind.INTERNAL, "model", {}, undefined, meta, tags)
+      : spanStart(name, SpanKind.CLIENT, "model", attributes, undefined, meta, tags);
+    const server = readServerAddress(llm);
+    start.extra = inferenceRequestAttributes(params);
+    if (server !== undefined) Object.assign(start.extra, serverAttributes(server));
+    if (inference?.plain) start.observation = "span";
+    const run = core.startRun(runId, parentRunId, start);
+    if (run === undefined) return undefined;
+    run.inference = inference;
+    run.call = {
+      operation,
+      provider,
+      requestModel: params.model,
+      serverAddress: server?.address,
+      serverPort: server?.port,
+      chunkTimes: undefined,
+    };
+    core.accounting.inferenceStarted();
+    if (config.langfuse) {
+      // Prompt links go on generations only: Langfuse ignores them elsewhere.
+      const prompt = readPromptLink(meta.prompt) ?? inheritedPromptLink(run);
+      if (prompt !== undefined) Object.assign(run.deferred?.attributes ?? {}, promptAttributes(prompt));
+    }
+    return run;
+  }
+
+  /**
+   * A model run under an unrecorded one: for its metrics only (metrics on), the few facts the
+   * metric attributes need; nothing else is read.
+   */
+  private unrecordedCall(
+    run: RunState,
+    operation: InferenceOperation,
+    llm: Serialized,
+    extraParams: Record<string, unknown> | undefined,
+    metadata: Record<string, unknown> | undefined,
+  ): RunState {
+    if (!this.core.accounting.keepsChunkTimes || run.kind !== "model" || run.call !== undefined) return run;
+    const meta = readRunMetadata(metadata);
+    const server = readServerAddress(llm);
+    run.call = {
+      operation,
+      provider: readProvider(llm, meta),
+      requestModel: readRequestModel(llm, invocationParams(extraParams), meta),
+      serverAddress: server?.address,
+      serverPort: server?.port,
+      chunkTimes: undefined,
+    };
+    return run;
+  }
+
+  /** How a model span starts when the bridge could see it give way: plain if its class taught us so. */
+  private inferenceStart(
+    llm: Serialized,
+    runName: string | undefined,
+    name: string,
+    attributes: Attributes,
+  ): InferenceStart {
+    const modelClass = serializedClassName(llm) ?? "unknown";
+    return {
+      name,
+      attributes,
+      plainName: runDisplayName(llm, runName, modelClass),
+      modelClass,
+      plain: this.core.instrumentedModels.has(modelClass),
+    };
+  }
+
+  /** Writes a model run's response; returns it, read once, for its cost, totals and metrics. */
+  private finish(run: RunState, output: LLMResult): ModelResponse {
+    const core = this.core;
+    const response = readModelResponse(output);
+    // Another instrumentation traced this call: it carries the response, usage and messages.
+    if (run.delegatedTo !== undefined) {
+      core.applyDeferred(run);
+      return response;
+    }
+    setInferenceResponse(run.span, response);
+    const langfuse = core.config.langfuse;
+    if (run.firstChunkAt !== undefined) {
+      setTimeToFirstChunk(run.span, (run.firstChunkAt - run.startedAt) / 1000);
+      if (langfuse) setCompletionStartTime(run.span, performance.timeOrigin + run.firstChunkAt);
+    }
+    core.applyDeferred(run);
+    captureInferenceOutput(run.span, core.capture, () =>
+      readOutputMessages(output, response.generationReasons),
+    );
+    if (langfuse) {
+      setUsageDetails(run.span, response.usage);
+      if (response.cost !== undefined) run.span.setAttribute(ATTR_GEN_AI_USAGE_COST, response.cost);
+      const warning = finishWarning(response.finishReasons);
+      if (warning !== undefined) setLevel(run.span, "WARNING", warning);
+    }
+    return response;
+  }
+}
+
+/** The prompt a generation was made from: the nearest ancestor that a prompt was linked to. */
+function inheritedPromptLink(run: RunState): RunState["promptLink"] {
+  for (let ancestor = run.parent; ancestor !== undefined; ancestor = ancestor.parent) {
+    if (ancestor.promptLink !== undefined) return ancestor.promptLink;
+  }
+  return undefined;
+}
