@@ -3,7 +3,7 @@ import type { Serialized } from "@langchain/core/load/serializable";
 import type { BaseMessage } from "@langchain/core/messages";
 import type { LLMResult } from "@langchain/core/outputs";
 import type { ChainValues } from "@langchain/core/utils/types";
-import { type Attributes, type Context, context, diag } from "@opentelemetry/api";
+import { type Attributes, type Context, context, diag, type SpanContext } from "@opentelemetry/api";
 import { markRunExecution, runContext } from "./context/bridge.js";
 import {
   ATTR_AGENT_LOG,
@@ -74,10 +74,20 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * `chain.invoke(input, { runId, callbacks: [handler] })`.
    */
   traceIdOf(runId: string): string | undefined {
+    return this.spanContextOf(runId)?.traceId;
+  }
+
+  /**
+   * The span context (trace id, span id, sampled flag) of a run's span, for the same runs as
+   * `traceIdOf`: what a span link to the answer, or a late child span in its trace, needs.
+   * `traceFlags & TraceFlags.SAMPLED` is 0 when the sampler dropped the trace (it never reaches
+   * the backend).
+   */
+  spanContextOf(runId: string): SpanContext | undefined {
     try {
-      return typeof runId === "string" ? this.core.runs.traceIdOf(runId) : undefined;
+      return typeof runId === "string" ? this.core.runs.spanContextOf(runId) : undefined;
     } catch (error) {
-      reportFailure("traceIdOf", error);
+      reportFailure("spanContextOf", error);
       return undefined;
     }
   }

@@ -1,10 +1,10 @@
-import { type Attributes, type Context, type Span, trace } from "@opentelemetry/api";
+import { type Attributes, type Context, type Span, type SpanContext, trace } from "@opentelemetry/api";
 import { registryEmptied, registryOpened } from "./context/bridge.js";
 import type { CapturedValue } from "./genai/capture.js";
 import type { InferenceStart } from "./genai/delegation.js";
 import type { InferenceCall } from "./genai/records.js";
 import type { RequestTotals } from "./genai/totals.js";
-import { RecentTraceIds } from "./trace-ids.js";
+import { RecentRuns } from "./trace-ids.js";
 
 /** The span kinds of LangChain runs this registry tracks. */
 export type RunKind = "model" | "tool" | "retriever" | "chain" | "agent" | "workflow";
@@ -145,8 +145,8 @@ export type OrphanReason = "timeout" | "capacity" | "shutdown";
  */
 export class RunRegistry {
   private readonly runs = new Map<string, RunState>();
-  /** Trace ids of finished outermost runs, for `traceIdOf` after the run has ended. */
-  private readonly finished: RecentTraceIds;
+  /** Span contexts of finished outermost runs, for `spanContextOf` after the run has ended. */
+  private readonly finished: RecentRuns;
   /** The trace id of the outermost run started last. */
   lastTraceId: string | undefined;
   private sweepTimer: ReturnType<typeof setTimeout> | undefined;
@@ -162,12 +162,12 @@ export class RunRegistry {
     private readonly bridged = false,
     maxRecentTraces = 10_000,
   ) {
-    this.finished = new RecentTraceIds(maxRecentTraces);
+    this.finished = new RecentRuns(maxRecentTraces);
   }
 
-  /** The W3C trace id of a run that is open or is one of the recently finished outermost runs. */
-  traceIdOf(runId: string): string | undefined {
-    return this.runs.get(runId)?.span.spanContext().traceId ?? this.finished.get(runId);
+  /** The span context of a run that is open or is one of the recently finished outermost runs. */
+  spanContextOf(runId: string): SpanContext | undefined {
+    return this.runs.get(runId)?.span.spanContext() ?? this.finished.get(runId);
   }
 
   get size(): number {
@@ -224,7 +224,7 @@ export class RunRegistry {
   }
 
   private delete(runId: string, run: RunState): void {
-    if (run.parent === undefined) this.finished.remember(runId, run.span.spanContext().traceId);
+    if (run.parent === undefined) this.finished.remember(runId, run.span.spanContext());
     this.runs.delete(runId);
     if (this.bridged && this.runs.size === 0) registryEmptied(this);
   }

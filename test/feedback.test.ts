@@ -11,8 +11,8 @@ import type { Serialized } from "@langchain/core/load/serializable";
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { LangfuseClient } from "@langfuse/client";
-import { trace } from "@opentelemetry/api";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { TraceFlags, trace } from "@opentelemetry/api";
+import { AlwaysOffSampler, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { expect } from "chai";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
 import { useContextBridge } from "./support/bridge.js";
@@ -225,6 +225,26 @@ describe("trace ids for feedback: traceIdOf and lastTraceId", () => {
     expect(handler.openRuns).to.equal(0);
     expect(handler.traceIdOf(streamed)).to.equal(traceId(spanOfRun(tracing.spans(), streamed)));
     expect(handler.traceIdOf(failed)).to.equal(traceId(spanOfRun(tracing.spans(), failed)));
+  });
+
+  it("spanContextOf gives the outermost span's context after the run ended, with its sampled flag", async () => {
+    tracing = setupTestTracing();
+    const runId = randomUUID();
+    await echo.invoke("hi", { runId, callbacks: [tracing.handler] });
+    const span = spanOfRun(tracing.spans(), runId);
+    expect(tracing.handler.spanContextOf(runId)).to.deep.include({
+      traceId: traceId(span),
+      spanId: spanId(span),
+      traceFlags: TraceFlags.SAMPLED,
+    });
+    await tracing.shutdown();
+    // Dropped by the sampler: the ids exist but the trace never reaches a backend; the flag says so.
+    tracing = setupTestTracing({}, { sampler: new AlwaysOffSampler() });
+    const dropped = randomUUID();
+    await echo.invoke("hi", { runId: dropped, callbacks: [tracing.handler] });
+    expect(tracing.handler.traceIdOf(dropped)).to.match(TRACE_ID);
+    expect(tracing.handler.spanContextOf(dropped)?.traceFlags).to.equal(TraceFlags.NONE);
+    expect(tracing.handler.spanContextOf("not-a-run")).to.equal(undefined);
   });
 
   it("answers undefined for an unknown run id, and for a non-string without throwing", async () => {
