@@ -136,7 +136,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     this.markExecution(
-      this.models.startChat(llm, messages, runId, parentRunId, extraParams, tags, metadata, runName),
+      this.models.start("chat", llm, messages, runId, parentRunId, extraParams, tags, metadata, runName),
     );
   }
 
@@ -151,7 +151,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     if (!this.core.runs.has(runId))
-      this.models.startChat(llm, messages, runId, parentRunId, extraParams, tags, metadata, runName);
+      this.models.start("chat", llm, messages, runId, parentRunId, extraParams, tags, metadata, runName);
   }
 
   /** @internal */
@@ -166,7 +166,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     this.markExecution(
-      this.models.startLLM(llm, prompts, runId, parentRunId, extraParams, tags, metadata, runName),
+      this.models.start(
+        "text_completion",
+        llm,
+        prompts,
+        runId,
+        parentRunId,
+        extraParams,
+        tags,
+        metadata,
+        runName,
+      ),
     );
   }
 
@@ -181,7 +191,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     if (!this.core.runs.has(runId))
-      this.models.startLLM(llm, prompts, runId, parentRunId, extraParams, tags, metadata, runName);
+      this.models.start(
+        "text_completion",
+        llm,
+        prompts,
+        runId,
+        parentRunId,
+        extraParams,
+        tags,
+        metadata,
+        runName,
+      );
   }
 
   // LangChain calls these with (chain, inputs, runId, parentRunId, tags, metadata, runType, runName):

@@ -1,9 +1,4 @@
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
-import { StringOutputParser } from "@langchain/core/output_parsers";
-import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
-import { ChatPromptTemplate } from "@langchain/core/prompts";
-import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
-import { tool } from "@langchain/core/tools";
 import { SpanKind } from "@opentelemetry/api";
 import {
   AlwaysOffSampler,
@@ -13,44 +8,11 @@ import {
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
 import { expect } from "chai";
-import { z } from "zod";
-import { KeywordRetriever, ScriptedChatModel } from "./support/models.js";
+import { ragPipeline, scripted } from "./support/pipelines.js";
 import { setupTestTracing, type TestTracing, traceId } from "./support/tracing.js";
 
-const lookupOrder = tool(async ({ orderId }: { orderId: string }) => `order ${orderId}: delivered`, {
-  name: "lookup_order",
-  description: "Look up an order by id",
-  schema: z.object({ orderId: z.string() }),
-});
-
 /** The RAG shape: retrieve → prompt → model (tool call) → tool → model → parse: 9 spans. */
-function ragPipeline() {
-  const model = new ScriptedChatModel([
-    { toolCalls: [{ id: "call_1", name: "lookup_order", args: { orderId: "A-7" } }] },
-    { text: "Refunds are accepted within 30 days. Order A-7 was delivered." },
-  ]);
-  const retriever = new KeywordRetriever([{ id: "doc-1", text: "Refunds are accepted within 30 days." }]);
-  const prompt = ChatPromptTemplate.fromMessages([
-    ["system", "Answer from the context.\n{context}"],
-    ["human", "{question}"],
-  ]);
-  const bound = model.bindTools([lookupOrder]);
-  return RunnableSequence.from([
-    RunnableLambda.from(async (input: { question: string }, config) => {
-      const docs = await retriever.invoke(input.question, config);
-      return { question: input.question, context: docs.map((doc) => doc.pageContent).join("\n") };
-    }).withConfig({ runName: "retrieve" }),
-    prompt,
-    RunnableLambda.from(async (value: BasePromptValueInterface, config) => {
-      const messages = value.toChatMessages();
-      const first = await bound.invoke(messages, config);
-      const results = [];
-      for (const call of first.tool_calls ?? []) results.push(await lookupOrder.invoke(call, config));
-      return bound.invoke([...messages, first, ...results], config);
-    }).withConfig({ runName: "agent-loop" }),
-    new StringOutputParser(),
-  ]).withConfig({ runName: "rag-pipeline" });
-}
+const rag = () => ragPipeline(scripted());
 const SPANS_PER_INVOCATION = 9;
 
 describe("sampling: unsampled runs cost almost nothing, and traces stay whole", () => {
@@ -71,7 +33,7 @@ describe("sampling: unsampled runs cost almost nothing, and traces stay whole", 
         { sampler: new AlwaysOffSampler() },
       );
       for (let i = 0; i < 5; i++) {
-        await ragPipeline().invoke({ question: "refunds?" }, { callbacks: [tracing.handler] });
+        await rag().invoke({ question: "refunds?" }, { callbacks: [tracing.handler] });
       }
       await awaitAllCallbacks();
       expect(tracing.spans()).to.have.length(0);
@@ -92,7 +54,7 @@ describe("sampling: unsampled runs cost almost nothing, and traces stay whole", 
       },
       { sampler: new AlwaysOnSampler() },
     );
-    await ragPipeline().invoke({ question: "refunds?" }, { callbacks: [tracing.handler] });
+    await rag().invoke({ question: "refunds?" }, { callbacks: [tracing.handler] });
     expect(tracing.spans()).to.have.length(SPANS_PER_INVOCATION);
     expect(masked).to.be.greaterThan(0);
   });
@@ -108,7 +70,7 @@ describe("sampling: unsampled runs cost almost nothing, and traces stay whole", 
         const invocations = 120;
         await Promise.all(
           Array.from({ length: invocations }, () =>
-            ragPipeline().invoke({ question: "refunds?" }, { callbacks: [tracing.handler] }),
+            rag().invoke({ question: "refunds?" }, { callbacks: [tracing.handler] }),
           ),
         );
         await awaitAllCallbacks();
@@ -151,13 +113,13 @@ describe("sampling: unsampled runs cost almost nothing, and traces stay whole", 
     });
     await context.with(unsampledCaller, () =>
       tracer.startActiveSpan("request", { kind: SpanKind.SERVER }, async (request) => {
-        await ragPipeline().invoke({ question: "refunds?" }, { callbacks: [tracing.handler] });
+        await rag().invoke({ question: "refunds?" }, { callbacks: [tracing.handler] });
         request.end();
       }),
     );
     expect(tracing.spans()).to.have.length(0);
     await tracer.startActiveSpan("sampled request", async (request) => {
-      await ragPipeline().invoke({ question: "refunds?" }, { callbacks: [tracing.handler] });
+      await rag().invoke({ question: "refunds?" }, { callbacks: [tracing.handler] });
       request.end();
     });
     expect(tracing.spans()).to.have.length(SPANS_PER_INVOCATION + 1);

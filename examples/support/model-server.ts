@@ -211,6 +211,19 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits the scripted delay; answers a scripted failure status, as OpenAI's error body (true when it did). */
+async function answeredAsScripted(
+  scripted: { delayMs?: number; status?: number },
+  response: ServerResponse,
+): Promise<boolean> {
+  if (scripted.delayMs) await sleep(scripted.delayMs);
+  if (scripted.status === undefined) return false;
+  sendJson(response, scripted.status, {
+    error: { message: `scripted failure ${scripted.status}`, type: "server_error", code: scripted.status },
+  });
+  return true;
+}
+
 export async function startModelServer(options: ModelServerOptions = {}): Promise<ModelServer> {
   const reply = options.reply ?? defaultReply;
   const embeddingsScript: EmbeddingsScript = options.embeddings ?? (() => ({}));
@@ -257,17 +270,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
 
   async function chat(body: ChatRequest, id: number, index: number, response: ServerResponse): Promise<void> {
     const scripted = reply(body, index);
-    if (scripted.delayMs) await sleep(scripted.delayMs);
-    if (scripted.status !== undefined) {
-      sendJson(response, scripted.status, {
-        error: {
-          message: `scripted failure ${scripted.status}`,
-          type: "server_error",
-          code: scripted.status,
-        },
-      });
-      return;
-    }
+    if (await answeredAsScripted(scripted, response)) return;
     const model = scripted.model ?? `${body.model}-2024-07-18`;
     const toolCalls = (scripted.toolCalls ?? []).map((call, i) => ({
       id: call.id ?? `call_${id}_${i}`,
@@ -419,17 +422,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       input,
     };
     const scripted = embeddingsScript(request, index);
-    if (scripted.delayMs) await sleep(scripted.delayMs);
-    if (scripted.status !== undefined) {
-      sendJson(response, scripted.status, {
-        error: {
-          message: `scripted failure ${scripted.status}`,
-          type: "server_error",
-          code: scripted.status,
-        },
-      });
-      return;
-    }
+    if (await answeredAsScripted(scripted, response)) return;
     const dimensions =
       typeof body.dimensions === "number" && body.dimensions > 0 ? body.dimensions : DEFAULT_DIMENSIONS;
     // The OpenAI SDK asks for base64 (little-endian float32) unless the caller chose a format.

@@ -9,6 +9,7 @@ import type { InferenceStart } from "../genai/delegation.js";
 import {
   captureInferenceInput,
   captureInferenceOutput,
+  type InferenceInput,
   inferenceRequestAttributes,
   inferenceSpanName,
   inferenceStartAttributes,
@@ -45,9 +46,14 @@ import type { RunState } from "../runs.js";
 export class ModelRuns {
   constructor(private readonly core: RunLifecycle) {}
 
-  startChat(
+  /**
+   * A chat model run (`input`: its message lists) or an LLM run (`input`: its prompts). The input
+   * is read only at the end, when content is captured.
+   */
+  start(
+    operation: InferenceOperation,
     llm: Serialized,
-    messages: BaseMessage[][],
+    input: BaseMessage[][] | string[],
     runId: string,
     parentRunId: string | undefined,
     extraParams: Record<string, unknown> | undefined,
@@ -60,60 +66,16 @@ export class ModelRuns {
       if (core.config.modelSpans === "never") return undefined;
       const unrecorded = core.startedUnrecorded(runId, parentRunId, "model", "");
       if (unrecorded !== undefined)
-        return this.unrecordedCall(unrecorded, "chat", llm, extraParams, metadata);
+        return this.unrecordedCall(unrecorded, operation, llm, extraParams, metadata);
       const sent = invocationParams(extraParams);
       const tools = readToolDefinitions(sent);
-      const run = this.start("chat", llm, runId, parentRunId, sent, tools, tags, metadata, runName);
+      const run = this.open(operation, llm, runId, parentRunId, sent, tools, tags, metadata, runName);
       if (run?.deferred === undefined || !core.capture.enabled) return run;
       run.deferred.capture = () =>
-        captureInferenceInput(run.span, core.capture, () => {
-          const { system, input } = splitChatInput(messages?.[0] ?? []);
-          return { systemInstructions: system, messages: input, tools };
-        });
+        captureInferenceInput(run.span, core.capture, () => inferenceInput(operation, input, tools));
       return run;
     } catch (error) {
-      reportFailure("handleChatModelStart", error);
-      return undefined;
-    }
-  }
-
-  startLLM(
-    llm: Serialized,
-    prompts: string[],
-    runId: string,
-    parentRunId: string | undefined,
-    extraParams: Record<string, unknown> | undefined,
-    tags: string[] | undefined,
-    metadata: Record<string, unknown> | undefined,
-    runName: string | undefined,
-  ): RunState | undefined {
-    const core = this.core;
-    try {
-      if (core.config.modelSpans === "never") return undefined;
-      const unrecorded = core.startedUnrecorded(runId, parentRunId, "model", "");
-      if (unrecorded !== undefined)
-        return this.unrecordedCall(unrecorded, "text_completion", llm, extraParams, metadata);
-      const sent = invocationParams(extraParams);
-      const run = this.start(
-        "text_completion",
-        llm,
-        runId,
-        parentRunId,
-        sent,
-        readToolDefinitions(sent),
-        tags,
-        metadata,
-        runName,
-      );
-      if (run?.deferred === undefined || !core.capture.enabled) return run;
-      run.deferred.capture = () =>
-        captureInferenceInput(run.span, core.capture, () => ({
-          systemInstructions: [],
-          messages: (prompts ?? []).map(promptMessage),
-        }));
-      return run;
-    } catch (error) {
-      reportFailure("handleLLMStart", error);
+      reportFailure(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", error);
       return undefined;
     }
   }
@@ -148,7 +110,7 @@ export class ModelRuns {
     }
   }
 
-  private start(
+  private open(
     operation: InferenceOperation,
     llm: Serialized,
     runId: string,
@@ -268,6 +230,19 @@ export class ModelRuns {
     }
     return response;
   }
+}
+
+/** What the model was sent, in GenAI terms: a chat's system instructions and messages, or an LLM's prompts. */
+function inferenceInput(
+  operation: InferenceOperation,
+  input: BaseMessage[][] | string[],
+  tools: ToolDefinition[] | undefined,
+): InferenceInput {
+  if (operation === "chat") {
+    const { system, input: messages } = splitChatInput((input as BaseMessage[][] | undefined)?.[0] ?? []);
+    return { systemInstructions: system, messages, tools };
+  }
+  return { systemInstructions: [], messages: ((input as string[] | undefined) ?? []).map(promptMessage) };
 }
 
 /** The prompt a generation was made from: the nearest ancestor that a prompt was linked to. */
