@@ -60,6 +60,28 @@ describe("the built package", () => {
     });
   });
 
+  it("the ESM and CommonJS builds share one context bridge (a CommonJS tracing setup, an ESM app)", () => {
+    const script = `
+import { createRequire } from "node:module";
+import * as esm from "langchain-otel";
+const cjs = createRequire(import.meta.url)("langchain-otel");
+const fromRepo = createRequire(${JSON.stringify(join(root, "package.json"))});
+const { context } = fromRepo("@opentelemetry/api");
+const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = fromRepo("@opentelemetry/sdk-trace-base");
+const { RunnableLambda } = fromRepo("@langchain/core/runnables");
+context.setGlobalContextManager(new cjs.LangChainContextManager().enable());
+const exporter = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const handler = new esm.OpenTelemetryCallbackHandler({ tracerProvider: provider });
+const step = RunnableLambda.from(() => provider.getTracer("app").startSpan("inside").end()).withConfig({ runName: "step" });
+await step.invoke(1, { callbacks: [handler] });
+const spans = exporter.getFinishedSpans();
+const inside = spans.find((span) => span.name === "inside");
+const outer = spans.find((span) => span.name === "step");
+console.log(JSON.stringify({ nested: inside.parentSpanContext?.spanId === outer.spanContext().spanId }));`;
+    expect(JSON.parse(runAsUser(script, "module"))).to.deep.equal({ nested: true });
+  });
+
   it("reports the package.json version as its scope version", () => {
     expect(VERSION).to.equal(packageJson.version);
   });

@@ -30,20 +30,34 @@ export const BRIDGED_RUN = createContextKey("langchain-otel bridged run");
 const LANGCHAIN_STORAGE = Symbol.for("ls:tracing_async_local_storage");
 const LANGCHAIN_CHILD_CONFIG = Symbol.for("lc:child_config");
 
-/** Registries with at least one open run: an empty set means `context.active()` passes straight through. */
-const live = new Set<OpenRuns>();
-/** Enabled `LangChainContextManager`s; markers are entered only while there is one. */
-let installed = 0;
-let markers: AsyncLocalStorage<string> | undefined;
+/**
+ * The bridge's state, one per process: kept on `globalThis` so that the ESM and the CommonJS
+ * builds (a `tracing.cjs` that requires the context manager, an ESM app that imports the handler)
+ * share it.
+ */
+interface BridgeState {
+  /** Registries with at least one open run: empty means `context.active()` passes straight through. */
+  live: Set<OpenRuns>;
+  /** Enabled `LangChainContextManager`s; markers are entered only while there is one. */
+  installed: number;
+  markers: AsyncLocalStorage<string> | undefined;
+}
+const STATE = Symbol.for("langchain-otel.context-bridge");
+const state: BridgeState = ((globalThis as Record<symbol, BridgeState | undefined>)[STATE] ??= {
+  live: new Set(),
+  installed: 0,
+  markers: undefined,
+});
+const live = state.live;
 /** A marker that names no run: a model start that cannot tell which sibling executes enters it. */
 const UNKNOWN = "";
 
-export const bridgeInstalled = (): boolean => installed > 0;
+export const bridgeInstalled = (): boolean => state.installed > 0;
 
 /** Called by `LangChainContextManager.enable()`. */
 export function installBridge(): void {
-  installed++;
-  markers ??= new AsyncLocalStorage<string>();
+  state.installed++;
+  state.markers ??= new AsyncLocalStorage<string>();
   // LangChain keeps the current config in this storage only once someone creates it (`langchain`
   // and LangGraph do on import; `@langchain/core` alone does not). Without it, a lambda's or a
   // tool's body could not be told apart from its caller.
@@ -53,7 +67,7 @@ export function installBridge(): void {
 
 /** Called by `LangChainContextManager.disable()`. */
 export function uninstallBridge(): void {
-  if (installed > 0) installed--;
+  if (state.installed > 0) state.installed--;
 }
 
 /** A registry opened its first run / closed its last one. */
@@ -71,8 +85,8 @@ export function registryEmptied(runs: OpenRuns): void {
  * their bodies fall back to the parent instead of landing under a sibling.
  */
 export function markRunExecution(run: RunState): void {
-  const store = markers;
-  if (store === undefined || installed === 0) return;
+  const store = state.markers;
+  if (store === undefined || state.installed === 0) return;
   const current = store.getStore();
   if (current !== undefined && current !== UNKNOWN) {
     const other = findRun(current);
@@ -119,7 +133,7 @@ function isUnder(run: RunState, ancestor: RunState): boolean {
 /** The innermost open run whose code is executing here, or undefined. */
 export function executingRun(): RunState | undefined {
   const named = visible(findOptional(langchainRunId()));
-  const mark = markers?.getStore();
+  const mark = state.markers?.getStore();
   const marked = visible(findOptional(mark));
   if (marked === undefined) return named;
   if (named === undefined || marked === named) return marked;
