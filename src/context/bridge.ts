@@ -43,11 +43,9 @@ interface BridgeState {
   markers: AsyncLocalStorage<string> | undefined;
 }
 const STATE = Symbol.for("langchain-otel.context-bridge");
-const state: BridgeState = ((globalThis as Record<symbol, BridgeState | undefined>)[STATE] ??= {
-  live: new Set(),
-  installed: 0,
-  markers: undefined,
-});
+const globals = globalThis as Record<symbol, BridgeState | undefined>;
+globals[STATE] ??= { live: new Set(), installed: 0, markers: undefined };
+const state = globals[STATE];
 const live = state.live;
 /** A marker that names no run: a model start that cannot tell which sibling executes enters it. */
 const UNKNOWN = "";
