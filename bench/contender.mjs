@@ -9,7 +9,8 @@ const iterations = Number(iterationsArg);
 const heapIterations = Number(heapArg);
 const exporter = new CountingExporter();
 
-const { callbacks, handler, provider } = await setUpContender(contenderName, exporter);
+const { callbacks, handler, provider, meterProvider, metricExporter, recordsMetrics, foreign, unsampled } =
+  await setUpContender(contenderName, exporter);
 const workload = WORKLOADS[workloadName]();
 const gc = globalThis.gc ?? (() => {});
 
@@ -19,23 +20,38 @@ async function settle() {
 }
 
 // Warm up (JIT, caches), then time each invocation.
-for (let i = 0; i < Math.min(500, iterations); i++) await workload.invoke(callbacks);
+const warmUp = Math.min(500, iterations);
+for (let i = 0; i < warmUp; i++) await workload.invoke(callbacks);
 await settle();
 const spansBefore = exporter.spans;
+const foreignBefore = foreign.started;
 const times = new Float64Array(iterations);
+// CPU time of the whole timed loop (every thread: GC and export included): a mean per invocation
+// that another process's load on the machine disturbs less than wall-clock medians.
+const cpuStart = process.cpuUsage();
 for (let i = 0; i < iterations; i++) {
   const start = process.hrtime.bigint();
   await workload.invoke(callbacks);
   times[i] = Number(process.hrtime.bigint() - start) / 1000;
 }
+const cpu = process.cpuUsage(cpuStart);
+const cpuUsPerInvocation = (cpu.user + cpu.system) / iterations;
 await settle();
 const spansPerInvocation = (exporter.spans - spansBefore) / iterations;
+const foreignPerInvocation = (foreign.started - foreignBefore) / iterations;
+// Metrics (collected here, outside the timed loop, as a periodic reader would every minute): every
+// model call recorded once, sampled or not.
+await meterProvider?.forceFlush();
+const modelCallsRecorded = metricExporter.countOf("gen_ai.client.operation.duration");
+const modelCallsExpected = recordsMetrics ? (warmUp + iterations) * workload.modelCalls : 0;
 
 // Exported bytes per span, from a short separate pass so serialization never runs while timing.
 exporter.measureBytes = true;
+foreign.recordParents = true;
 const countBefore = exporter.spans;
 for (let i = 0; i < 50; i++) await workload.invoke(callbacks);
 await settle();
+foreign.recordParents = false;
 const bytesPerSpan = exporter.spans > countBefore ? exporter.bytes / (exporter.spans - countBefore) : 0;
 // The tree of one invocation: one root per invocation, and every parent inside the same trace.
 const traces = new Map();
@@ -50,8 +66,16 @@ const treeOk =
     const roots = spans.filter((span) => !span.parentSpanContext || !ids.has(span.parentSpanContext.spanId));
     return roots.length === 1 && spans.length === workload.spans;
   });
+// Where the foreign spans (the -http workloads' HTTP calls) landed: under the run that made them
+// (the model's POST under `chat …`, the tool's GET under `execute_tool …`), or not.
+const names = new Map(exporter.last.map((span) => [span.spanContext().spanId, span.name]));
+const foreignUnderTheirRun = foreign.parents.filter(([name, parent]) =>
+  (name === "POST" ? /^chat / : /^execute_tool /).test(names.get(parent) ?? ""),
+).length;
+const foreignRecorded = foreign.parents.length;
 exporter.measureBytes = false;
 exporter.last = [];
+foreign.parents = [];
 
 // Heap: after heapIterations more invocations and a forced GC, versus before them.
 gc();
@@ -72,8 +96,16 @@ console.log(
     iterations,
     medianUs: quantile(0.5),
     p99Us: quantile(0.99),
+    cpuUsPerInvocation,
     spansPerInvocation,
-    expectedSpans: workload.spans,
+    expectedSpans: unsampled ? 0 : workload.spans,
+    foreignPerInvocation,
+    expectedForeign: workload.foreignCalls,
+    // Of the measured pass's foreign spans, how many have the run that made them as their parent.
+    foreignRecorded,
+    foreignUnderTheirRun,
+    modelCallsRecorded,
+    modelCallsExpected,
     treeOk,
     bytesPerSpan,
     heapIterations,

@@ -1,24 +1,54 @@
 // The contenders, set up the same way for the end-to-end run (contender.mjs) and the replay
-// (replay.mjs): the same provider, batch processor and counting exporter for every OTel one.
+// (replay.mjs): the same provider, batch processor and counting exporter for every OTel one; the
+// same metrics SDK and counting metric exporter for those that record metrics.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import * as CallbackManagerModule from "@langchain/core/callbacks/manager";
-import { context, trace } from "@opentelemetry/api";
+import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { ExportResultCode } from "@opentelemetry/core";
+import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
-import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import { AlwaysOffSampler, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 
+/**
+ * The build of langchain-otel measured: the project's dist/esm, or the one run.mjs --dist names
+ * (a build of a given commit, made apart, so that a rebuild of dist/ during a run cannot mix two).
+ */
+const LANGCHAIN_OTEL = process.env.BENCH_DIST
+  ? pathToFileURL(join(resolve(process.env.BENCH_DIST), "index.js")).href
+  : new URL("../dist/esm/index.js", import.meta.url).href;
+
+/** Suffix of a contender run with `AlwaysOffSampler`: every span it starts is dropped. */
+export const UNSAMPLED = "-unsampled";
+
+/** Every contender, in the order the tables list them. Any OTel one also runs as `<name>-unsampled`. */
 export const CONTENDERS = [
   "none",
   "noop",
   "minimal",
   "langchain-otel",
   "langchain-otel-no-content",
+  "langchain-otel-no-accounting",
+  "langchain-otel-bridge",
+  "langchain-otel-storage",
   "output-floor",
   "langfuse",
   "openinference",
+  "minimal-unsampled",
+  "langchain-otel-unsampled",
+  "langfuse-unsampled",
+  "openinference-unsampled",
 ];
+
+/** `{ base, unsampled }` of a contender name: `langfuse-unsampled` is `langfuse` with AlwaysOffSampler. */
+export function parseContender(name) {
+  const unsampled = name.endsWith(UNSAMPLED);
+  return { base: unsampled ? name.slice(0, -UNSAMPLED.length) : name, unsampled };
+}
 
 /** Counts and discards; when `measureBytes`, also serializes each batch as OTLP protobuf to count bytes. */
 export class CountingExporter {
@@ -42,7 +72,60 @@ export class CountingExporter {
   }
 }
 
+/** The metrics counterpart: keeps the last collection (cumulative: everything so far), discards it on the next. */
+export class CountingMetricExporter {
+  exports = 0;
+  last = undefined;
+  export(resourceMetrics, done) {
+    this.exports++;
+    this.last = resourceMetrics;
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  /** Sum of the `count` of every data point of the histogram `name` in the last collection. */
+  countOf(name) {
+    let count = 0;
+    for (const scope of this.last?.scopeMetrics ?? [])
+      for (const metric of scope.metrics)
+        if (metric.descriptor.name === name)
+          for (const point of metric.dataPoints) count += point.value.count;
+    return count;
+  }
+  shutdown() {
+    return Promise.resolve();
+  }
+  forceFlush() {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The spans an instrumented app's other instrumentations start inside LangChain's runs (the
+ * provider SDK's HTTP call, a tool's fetch: the `-http` workloads). They come from the global
+ * tracer provider, a provider of their own whose one processor counts them and, when asked, notes
+ * their parent; they are never exported, so every contender's span counts, trees and bytes are its
+ * own spans alone.
+ */
+export class ForeignSpans {
+  started = 0;
+  /** When true, `[name, parent span id]` of every foreign span started. */
+  recordParents = false;
+  parents = [];
+  onStart(span) {
+    this.started++;
+    if (this.recordParents) this.parents.push([span.name, span.parentSpanContext?.spanId]);
+  }
+  onEnd() {}
+  forceFlush() {
+    return Promise.resolve();
+  }
+  shutdown() {
+    return Promise.resolve();
+  }
+}
+
 const BATCH = { maxQueueSize: 65_536, maxExportBatchSize: 1024, scheduledDelayMillis: 100 };
+/** Metrics as an app exports them: a periodic reader at the SDK's default interval (60 s), flushed by the harness. */
+const METRIC_INTERVAL_MS = 60_000;
 
 /** The minimal callback → span handler: the floor. One bare span per run, parent by run id. */
 class MinimalSpanHandler extends BaseCallbackHandler {
@@ -109,11 +192,51 @@ class NoopHandler extends BaseCallbackHandler {
 /**
  * Sets a contender up. `callbacks` is what an invocation passes (undefined for `none` and for
  * OpenInference, which patches LangChain's callback manager instead); `handler` is the one
- * callback handler the contender adds to every run, for the replay.
+ * callback handler the contender adds to every run, for the replay; `meterProvider` is set for the
+ * contenders that record metrics (`recordsMetrics`). `name` may end in `-unsampled`: the same
+ * contender with `AlwaysOffSampler` on its provider.
  */
-export async function setUpContender(name, exporter) {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const provider = (processor) => new NodeTracerProvider({ spanProcessors: [processor] });
+export async function setUpContender(name, exporter, metricExporter = new CountingMetricExporter()) {
+  const { base, unsampled } = parseContender(name);
+  const foreign = new ForeignSpans();
+  // LangChain's async-local config storage: `langchain` and LangGraph create it on import; in an
+  // app with @langchain/core alone, the context bridge does. run.mjs --langchain-storage creates it
+  // for every contender; `langchain-otel-storage` is langchain-otel, without the bridge, with it.
+  if (process.env.BENCH_LANGCHAIN_STORAGE === "1" || base === "langchain-otel-storage") {
+    const { AsyncLocalStorageProviderSingleton } = await import("@langchain/core/singletons");
+    AsyncLocalStorageProviderSingleton.initializeGlobalInstance(new AsyncLocalStorage());
+  }
+  if (base === "langchain-otel-bridge") {
+    // The context bridge: LangChain's executing run becomes the active span (docs/context.md).
+    const { LangChainContextManager } = await import(LANGCHAIN_OTEL);
+    context.setGlobalContextManager(
+      new LangChainContextManager(new AsyncLocalStorageContextManager()).enable(),
+    );
+  } else {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  }
+  // What the app's HTTP instrumentation uses: the global provider and propagator (ForeignSpans).
+  trace.setGlobalTracerProvider(new NodeTracerProvider({ spanProcessors: [foreign] }));
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  const provider = (processor) =>
+    new NodeTracerProvider({
+      spanProcessors: [processor],
+      ...(unsampled ? { sampler: new AlwaysOffSampler() } : {}),
+    });
+  const meters = () =>
+    new MeterProvider({
+      readers: [
+        new PeriodicExportingMetricReader({
+          exporter: metricExporter,
+          exportIntervalMillis: METRIC_INTERVAL_MS,
+        }),
+      ],
+    });
+  const result = await setUp(base, exporter, provider, meters);
+  return { ...result, foreign, metricExporter, unsampled };
+}
+
+async function setUp(name, exporter, provider, meters) {
   switch (name) {
     case "none":
       return { callbacks: undefined, handler: undefined };
@@ -127,21 +250,29 @@ export async function setUpContender(name, exporter) {
       return { callbacks: [handler], handler, provider: p };
     }
     case "langchain-otel":
-    case "langchain-otel-no-content": {
-      const { OpenTelemetryCallbackHandler } = await import("../dist/esm/index.js");
+    case "langchain-otel-no-content":
+    case "langchain-otel-no-accounting":
+    case "langchain-otel-bridge":
+    case "langchain-otel-storage": {
+      const { OpenTelemetryCallbackHandler } = await import(LANGCHAIN_OTEL);
       const p = provider(new BatchSpanProcessor(exporter, BATCH));
+      // As users run it: metrics into a real SDK MeterProvider, cost on (the defaults).
+      const accounting = name !== "langchain-otel-no-accounting";
+      const meterProvider = accounting ? meters() : undefined;
       const handler = new OpenTelemetryCallbackHandler({
         tracerProvider: p,
-        captureContent: name === "langchain-otel",
+        captureContent: name !== "langchain-otel-no-content",
+        ...(accounting ? { meterProvider } : { metrics: false, cost: false }),
       });
-      return { callbacks: [handler], handler, provider: p };
+      return { callbacks: [handler], handler, provider: p, meterProvider, recordsMetrics: accounting };
     }
     case "output-floor": {
-      // langchain-otel's spans, attributes and content written with none of its rules (floor-handler.mjs).
+      // langchain-otel's spans, attributes, content and metrics written with none of its rules (floor-handler.mjs).
       const { FloorHandler } = await import("./floor-handler.mjs");
       const p = provider(new BatchSpanProcessor(exporter, BATCH));
-      const handler = new FloorHandler(p.getTracer("output-floor"));
-      return { callbacks: [handler], handler, provider: p };
+      const meterProvider = meters();
+      const handler = new FloorHandler(p.getTracer("output-floor"), meterProvider.getMeter("output-floor"));
+      return { callbacks: [handler], handler, provider: p, meterProvider, recordsMetrics: true };
     }
     case "langfuse": {
       const { LangfuseSpanProcessor } = await import("@langfuse/otel");

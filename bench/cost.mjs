@@ -2,19 +2,38 @@
 // warm `costOf`, `calcPrice` itself for comparison, and `GenAIMetrics.recordInference` through the
 // real metrics SDK. Not a test: numbers for docs/metrics.md and the 10 % budget of issue 18.
 //
-//   npm run build && node --expose-gc bench/cost.mjs [--dist <dir with the esm build>]
+//   node --expose-gc bench/cost.mjs [--src <the project's src/ directory>]
 //
+// The build bundles each entry point into one module, so the two modules measured here are
+// bundled from src/ with esbuild (dependencies external) into a temporary directory first.
 // Run it in a fresh process: the first-call figures are only meaningful once per process.
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
-const distArg = process.argv.indexOf("--dist");
-const dist = resolve(distArg >= 0 ? process.argv[distArg + 1] : join(here, "../dist/esm"));
+const srcArg = process.argv.indexOf("--src");
+const src = resolve(srcArg >= 0 ? process.argv[srcArg + 1] : join(here, "../src"));
+// In a temporary directory whose node_modules is the project's, so the bundles' imports resolve.
+const dist = mkdtempSync(join(tmpdir(), "langchain-otel-cost-"));
+symlinkSync(join(src, "..", "node_modules"), join(dist, "node_modules"), "dir");
+process.on("exit", () => rmSync(dist, { recursive: true, force: true }));
+await build({
+  entryPoints: { cost: join(src, "genai/cost.ts"), metrics: join(src, "genai/metrics.ts") },
+  bundle: true,
+  packages: "external",
+  platform: "node",
+  format: "esm",
+  outdir: dist,
+  outExtension: { ".js": ".mjs" },
+  logLevel: "warning",
+});
 const load = (file) => import(pathToFileURL(join(dist, file)).href);
-const { PriceTable } = await load("genai/cost.js");
-const { GenAIMetrics } = await load("genai/metrics.js");
+const { PriceTable } = await load("cost.mjs");
+const { GenAIMetrics } = await load("metrics.mjs");
 
 const usage = { inputTokens: 1200, outputTokens: 300, cacheReadInputTokens: 1000 };
 const calls = [

@@ -1,9 +1,11 @@
 // The floor for langchain-otel's output: a handler that writes the same spans, attributes and
 // content as langchain-otel does by default on these workloads (GenAI attributes, the Langfuse
-// dialect, captured content), in the least code, and without any of its rules: no redaction of
-// credentials, no size budget, no mask, no guard against hostile values, no reading of other
-// providers' shapes, no LangGraph, no errors. Not something to use: it tells how much of
-// langchain-otel's cost is the output itself, and how much is the way it is made.
+// dialect, captured content, each call's cost and the request totals), and records the same GenAI
+// metrics, in the least code, and without any of its rules: no redaction of credentials, no size
+// budget, no mask, no guard against hostile values, no reading of other providers' shapes, no
+// LangGraph, no errors, no price table (the one model's prices are constants). Not something to
+// use: it tells how much of langchain-otel's cost is the output itself, and how much is the way it
+// is made.
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { context, SpanKind, trace } from "@opentelemetry/api";
 
@@ -45,13 +47,45 @@ const genAIMessage = (message) => {
   return message.name ? { role: r, parts, name: message.name } : { role: r, parts };
 };
 const FINISH = { stop: "stop", tool_calls: "tool_call", length: "length" };
+/** gpt-4o-mini's published prices, USD per million tokens: input, cached input, output. */
+const PRICE = { input: 0.15, cacheRead: 0.075, output: 0.6 };
+/** USD to 1e-10, as langchain-otel writes it. */
+const roundUsd = (usd) => Math.round(usd * 1e10) / 1e10;
+// The GenAI metrics' bucket advice (semconv v1.41): token counts, seconds.
+const TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+const SECOND_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
 
 export class FloorHandler extends BaseCallbackHandler {
   name = "FloorHandler";
-  constructor(tracer) {
+  constructor(tracer, meter) {
     super({ _awaitHandler: true });
     this.tracer = tracer;
     this.runs = new Map();
+    const seconds = (name, description) =>
+      meter.createHistogram(name, {
+        description,
+        unit: "s",
+        advice: { explicitBucketBoundaries: SECOND_BUCKETS },
+      });
+    this.tokenUsage = meter.createHistogram("gen_ai.client.token.usage", {
+      description: "Number of input and output tokens used.",
+      unit: "{token}",
+      advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
+    });
+    this.operationDuration = seconds("gen_ai.client.operation.duration", "GenAI operation duration.");
+    this.timeToFirstChunk = seconds(
+      "gen_ai.client.operation.time_to_first_chunk",
+      "Time to receive the first chunk of a streamed response.",
+    );
+    this.timePerOutputChunk = seconds(
+      "gen_ai.client.operation.time_per_output_chunk",
+      "Time per output chunk after the first, from the end of the previous chunk to the end of this one.",
+    );
+    this.toolDuration = seconds("gen_ai.execute_tool.duration", "The duration of a single tool execution.");
   }
   open(runId, parentRunId, name, kind, operation) {
     const parent = this.runs.get(parentRunId);
@@ -70,6 +104,9 @@ export class FloorHandler extends BaseCallbackHandler {
       context: ctx,
       childContext: undefined,
       traceName: parent?.traceName ?? name,
+      root: parent === undefined,
+      // The request's sums, shared by every run of the trace and written on its root.
+      totals: parent?.totals ?? { input: 0, output: 0, cached: 0, cost: 0, models: 0, tools: 0 },
       started: performance.now(),
     };
     this.runs.set(runId, run);
@@ -100,6 +137,16 @@ export class FloorHandler extends BaseCallbackHandler {
     if (run.defersInput)
       run.span.setAttribute("langfuse.observation.input", chainJson(unwrap(kwargs?.inputs, "input")));
     run.span.setAttribute("langfuse.observation.output", chainJson(unwrap(outputs, "output")));
+    const totals = run.totals;
+    if (run.root && totals.models + totals.tools > 0) {
+      run.span.setAttribute("langchain_otel.request.input_tokens", totals.input);
+      run.span.setAttribute("langchain_otel.request.output_tokens", totals.output);
+      run.span.setAttribute("langchain_otel.request.inference_calls", totals.models);
+      run.span.setAttribute("langchain_otel.request.tool_calls", totals.tools);
+      if (totals.cached > 0)
+        run.span.setAttribute("langchain_otel.request.cache_read.input_tokens", totals.cached);
+      if (totals.models > 0) run.span.setAttribute("langchain_otel.request.cost_usd", roundUsd(totals.cost));
+    }
     run.span.end();
   }
 
@@ -107,6 +154,7 @@ export class FloorHandler extends BaseCallbackHandler {
     const params = extra?.invocation_params ?? {};
     const run = this.open(runId, parentRunId, `chat ${params.model}`, SpanKind.CLIENT, "chat");
     run.span.setAttribute("gen_ai.provider.name", metadata?.ls_provider);
+    run.provider = metadata?.ls_provider;
     run.span.setAttribute("gen_ai.request.model", params.model);
     this.common(run, runId, "generation");
     run.messages = messages[0];
@@ -114,10 +162,16 @@ export class FloorHandler extends BaseCallbackHandler {
   }
   handleLLMNewToken(_token, _idx, runId) {
     const run = this.runs.get(runId);
-    if (run !== undefined) run.firstChunk ??= performance.now();
+    if (run === undefined) return;
+    const now = performance.now();
+    if (run.firstChunk === undefined) {
+      run.firstChunk = now;
+      run.chunks = [now];
+    } else run.chunks.push(now);
   }
   handleLLMEnd(output, runId) {
     const run = this.close(runId);
+    const ended = performance.now();
     const span = run.span;
     const generation = output.generations[0][0];
     const message = generation.message;
@@ -162,7 +216,39 @@ export class FloorHandler extends BaseCallbackHandler {
         `{"input":${usage.input_tokens - cached},"output":${usage.output_tokens},"input_cached_tokens":${cached},"total":${usage.total_tokens}}`,
       );
     }
+    const totals = run.totals;
+    totals.models++;
+    if (usage) {
+      const cached = usage.input_token_details?.cache_read ?? 0;
+      const cost =
+        ((usage.input_tokens - cached) * PRICE.input +
+          cached * PRICE.cacheRead +
+          usage.output_tokens * PRICE.output) /
+        1e6;
+      span.setAttribute("langchain_otel.cost_usd", roundUsd(cost));
+      totals.input += usage.input_tokens;
+      totals.output += usage.output_tokens;
+      totals.cached += cached;
+      totals.cost += cost;
+    }
     span.end();
+    // The GenAI client metrics of the call.
+    const attributes = {
+      "gen_ai.operation.name": "chat",
+      "gen_ai.provider.name": run.provider,
+      "gen_ai.request.model": run.params.model,
+      "gen_ai.response.model": metadata.model_name,
+    };
+    this.operationDuration.record((ended - run.started) / 1000, attributes);
+    if (usage) {
+      this.tokenUsage.record(usage.input_tokens, { ...attributes, "gen_ai.token.type": "input" });
+      this.tokenUsage.record(usage.output_tokens, { ...attributes, "gen_ai.token.type": "output" });
+    }
+    if (run.firstChunk !== undefined) {
+      this.timeToFirstChunk.record((run.firstChunk - run.started) / 1000, attributes);
+      for (let i = 1; i < run.chunks.length; i++)
+        this.timePerOutputChunk.record((run.chunks[i] - run.chunks[i - 1]) / 1000, attributes);
+    }
   }
 
   handleToolStart(tool, input, runId, parentRunId, _tags, _metadata, runName, toolCallId) {
@@ -181,6 +267,7 @@ export class FloorHandler extends BaseCallbackHandler {
     }
     run.span.setAttribute("gen_ai.tool.call.arguments", args);
     run.span.setAttribute("langfuse.observation.input", args);
+    run.toolName = name;
   }
   handleToolEnd(output, runId) {
     const run = this.close(runId);
@@ -188,6 +275,11 @@ export class FloorHandler extends BaseCallbackHandler {
     run.span.setAttribute("gen_ai.tool.call.result", result);
     run.span.setAttribute("langfuse.observation.output", result);
     run.span.end();
+    run.totals.tools++;
+    this.toolDuration.record((performance.now() - run.started) / 1000, {
+      "gen_ai.operation.name": "execute_tool",
+      "gen_ai.tool.name": run.toolName,
+    });
   }
 
   handleRetrieverStart(retriever, query, runId, parentRunId, _tags, _metadata, name) {

@@ -1,6 +1,7 @@
 // Handler-only cost: records the callbacks LangChain makes during one invocation of a workload,
 // then replays them, awaited in order as LangChain's awaited mode does, straight into one
 // contender's handler, so LangChain's own plumbing (and most of the machine's noise) is out.
+// With `-unsampled` contenders no span is exported: compare them per invocation.
 // Usage: node --expose-gc replay.mjs <contender> <workload> <iterations>
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { CountingExporter, setUpContender } from "./contenders.mjs";
@@ -84,8 +85,11 @@ console.log(
     workload: workloadName,
     iterations,
     spansPerInvocation: spans / iterations,
-    usPerSpan: elapsedUs / spans,
-    cpuUsPerSpan: (used.user + used.system) / spans,
+    // Per span for contenders that export; per invocation for all (the unsampled export none).
+    usPerSpan: spans > 0 ? elapsedUs / spans : undefined,
+    cpuUsPerSpan: spans > 0 ? (used.user + used.system) / spans : undefined,
+    usPerInvocation: elapsedUs / iterations,
+    cpuUsPerInvocation: (used.user + used.system) / iterations,
   }),
 );
 await provider?.shutdown();

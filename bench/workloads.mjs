@@ -1,4 +1,6 @@
-// The three workloads, built from real @langchain/core runnables (resolved from the project root).
+// The workloads, built from real @langchain/core runnables (resolved from the project root):
+// rag, rag-stream and agent, and each again with `-http`: the same runs, plus what an instrumented
+// app's HTTP client instrumentation does inside them (`foreignCall`).
 
 import { Document } from "@langchain/core/documents";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
@@ -9,7 +11,31 @@ import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { BaseRetriever } from "@langchain/core/retrievers";
 import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
+import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { z } from "zod";
+
+/**
+ * What an HTTP client instrumentation (undici, http) does around a request: a CLIENT span whose
+ * parent is the active context, and the request's context read again to inject `traceparent`.
+ * Ended at once: no I/O. Its spans go to the global tracer provider (contenders.mjs, ForeignSpans).
+ */
+function foreignCall(tracer, method) {
+  const span = tracer.startSpan(method, { kind: SpanKind.CLIENT }, context.active());
+  const headers = {};
+  propagation.inject(trace.setSpan(context.active(), span), headers);
+  span.end();
+}
+
+/** With `http`, a function making one foreign call named `method`; without, undefined. */
+function httpClient(http, method) {
+  if (!http) return undefined;
+  // Got at the first call, once contenders.mjs has registered the global provider.
+  let tracer;
+  return () => {
+    tracer ??= trace.getTracer("http");
+    foreignCall(tracer, method);
+  };
+}
 
 const usage = {
   input_tokens: 412,
@@ -20,10 +46,12 @@ const usage = {
 
 /** A chat model that answers like a provider: model name, id, finish reason, usage; streams in chunks. */
 class FakeProviderModel extends BaseChatModel {
-  constructor(turns) {
+  constructor(turns, http = false) {
     super({});
     this.turns = turns;
     this.index = 0;
+    // The provider SDK's request: POST, before the response (and its first chunk).
+    this.request = httpClient(http, "POST");
   }
   _llmType() {
     return "fake-provider";
@@ -60,10 +88,12 @@ class FakeProviderModel extends BaseChatModel {
     });
   }
   async _generate() {
+    this.request?.();
     const message = this.next();
     return { generations: [{ text: String(message.content), message }] };
   }
   async *_streamResponseChunks(_messages, _options, runManager) {
+    this.request?.();
     const message = this.next();
     const words = String(message.content).split(" ");
     for (const word of words) {
@@ -105,17 +135,31 @@ class KnowledgeBase extends BaseRetriever {
   }
 }
 
-const lookup = tool(async ({ query }) => `policy for ${query}: 30 days`, {
-  name: "lookup_policy",
-  description: "Look up a policy",
-  schema: z.object({ query: z.string() }),
-});
+/** The tool; with `http`, its body makes a GET (a fetch in a tool). */
+function lookupTool(http) {
+  const fetch = httpClient(http, "GET");
+  return tool(
+    async ({ query }) => {
+      fetch?.();
+      return `policy for ${query}: 30 days`;
+    },
+    {
+      name: "lookup_policy",
+      description: "Look up a policy",
+      schema: z.object({ query: z.string() }),
+    },
+  );
+}
 
 const answer = "Returns are accepted within 30 days of delivery and refunds take 5 business days";
 
-/** retrieve → prompt → model → parser → tool: 8 runs (sequence, 2 lambdas, retriever, prompt, model, parser, tool). */
-function rag(streaming) {
-  const model = new FakeProviderModel([{ text: answer }]);
+/**
+ * retrieve → prompt → model → parser → tool: 8 runs (sequence, 2 lambdas, retriever, prompt,
+ * model, parser, tool); with `http`, 2 foreign calls (the model's POST, the tool's GET).
+ */
+function rag(streaming, http = false) {
+  const model = new FakeProviderModel([{ text: answer }], http);
+  const lookup = lookupTool(http);
   const retriever = new KnowledgeBase();
   const chain = RunnableSequence.from([
     RunnableLambda.from(async (input, config) => {
@@ -135,6 +179,8 @@ function rag(streaming) {
   ]).withConfig({ runName: "rag" });
   return {
     spans: 8,
+    modelCalls: 1,
+    foreignCalls: http ? 2 : 0,
     invoke: streaming
       ? async (callbacks) => {
           let out = "";
@@ -146,13 +192,13 @@ function rag(streaming) {
   };
 }
 
-/** An agent loop of three model calls and two tool calls inside one lambda: 6 runs. */
-function agent() {
-  const model = new FakeProviderModel([
-    { tool: "lookup_policy" },
-    { tool: "lookup_policy" },
-    { text: answer },
-  ]).bindTools([lookup]);
+/** An agent loop of three model calls and two tool calls inside one lambda: 6 runs; with `http`, 5 foreign calls. */
+function agent(http = false) {
+  const lookup = lookupTool(http);
+  const model = new FakeProviderModel(
+    [{ tool: "lookup_policy" }, { tool: "lookup_policy" }, { text: answer }],
+    http,
+  ).bindTools([lookup]);
   const loop = RunnableLambda.from(async (question, config) => {
     const messages = [["human", question]];
     for (let step = 0; step < 5; step++) {
@@ -163,7 +209,19 @@ function agent() {
     }
     return "";
   }).withConfig({ runName: "agent-loop" });
-  return { spans: 6, invoke: (callbacks) => loop.invoke("What is the refund policy?", { callbacks }) };
+  return {
+    spans: 6,
+    modelCalls: 3,
+    foreignCalls: http ? 5 : 0,
+    invoke: (callbacks) => loop.invoke("What is the refund policy?", { callbacks }),
+  };
 }
 
-export const WORKLOADS = { rag: () => rag(false), "rag-stream": () => rag(true), agent };
+export const WORKLOADS = {
+  rag: () => rag(false),
+  "rag-stream": () => rag(true),
+  agent: () => agent(false),
+  "rag-http": () => rag(false, true),
+  "rag-stream-http": () => rag(true, true),
+  "agent-http": () => agent(true),
+};
