@@ -8,6 +8,7 @@ import { tool } from "@langchain/core/tools";
 import { Annotation, StateGraph } from "@langchain/langgraph";
 import { ChatOpenAI } from "@langchain/openai";
 import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { expect } from "chai";
 import { z } from "zod";
@@ -19,6 +20,7 @@ import {
   startDownstream,
   traceparent,
   useContextBridge,
+  withoutAttach,
 } from "./support/bridge.js";
 import {
   nameTree,
@@ -389,6 +391,42 @@ describe("context bridge: the app's own telemetry nests under the LangChain run 
     expect(seen).to.equal(undefined);
     expect(tracing.spans().map((span) => span.name)).to.deep.equal(["step"]);
     expect(context.active()).to.equal(ROOT_CONTEXT);
+  });
+});
+
+describe("context bridge around a context manager that cannot attach: marks in a storage of its own", () => {
+  const bridge = useContextBridge(() => withoutAttach(new AsyncLocalStorageContextManager()));
+  let server: ModelServer;
+  let tracing: TestTracing;
+  before(async () => {
+    server = await startModelServer({ chunkDelayMs: 1 });
+  });
+  after(async () => server.close());
+  afterEach(async () => tracing?.shutdown());
+
+  it("still puts each model call's HTTP request under its own chat span, and a multi-prompt call under the caller", async () => {
+    tracing = setupTestTracing();
+    bridge.instrumentUndici(tracing.provider);
+    const model = new ChatOpenAI({
+      model: "gpt-4o-mini",
+      apiKey: "sk-test-0123456789abcdefghij",
+      configuration: { baseURL: server.baseURL },
+      maxRetries: 0,
+    });
+    const step = RunnableLambda.from(async (_: string, config) => {
+      await model.batch(["one", "two"], config);
+      await model.generate([[new HumanMessage("three")], [new HumanMessage("four")]], config);
+    }).withConfig({ runName: "caller" });
+    await step.invoke("x", { callbacks: [tracing.handler] });
+    const spans = tracing.spans();
+    const parents = httpSpans(spans, "/v1/chat/completions").map((post) => parentOf(spans, post));
+    expect(parents.map((parent) => parent?.name)).to.deep.equal([
+      "chat gpt-4o-mini",
+      "chat gpt-4o-mini",
+      "caller",
+      "caller",
+    ]);
+    expect(new Set(parents.slice(0, 2)).size).to.equal(2);
   });
 });
 

@@ -10,11 +10,13 @@ import type { RunState } from "../runs.js";
  * Two sources, both scoped by the runtime rather than guessed:
  * - LangChain's own async-local config: `RunnableLambda`, tools and LangGraph nodes run their
  *   body inside it, and its callback manager names that run (exact for those bodies).
- * - A marker this module enters in the start hook of a model or retriever run: LangChain calls the
+ * - A mark this module attaches in the start hook of a model or retriever run: LangChain calls the
  *   hook synchronously in the async context that then runs `_generate`, `_streamResponseChunks` or
  *   `_getRelevantDocuments`, which LangChain's config does not scope (it names the enclosing run).
- * A marker can outlive its run in resources created inside it (a pooled socket, a timer), so a
- * marker counts only while its run is open and when it lies under the run LangChain names.
+ *   The mark is a value in the OTel context the wrapped manager holds (its `attach`), so a
+ *   `context.with()` inside the body carries it or, with a context of its own, drops it.
+ * A mark can outlive its run in resources created inside it (a pooled socket, a timer), so a
+ * mark counts only while its run is open and when it lies under the run LangChain names.
  */
 
 /** What the bridge reads of a handler's run registry. */
@@ -24,6 +26,8 @@ export interface OpenRuns {
 
 /** Context key: the run a bridged context was made for (its run id). Contexts derived from it keep it. */
 export const BRIDGED_RUN = createContextKey("langchain-otel bridged run");
+/** Context key: the model or retriever run whose body this async context runs (a mark). */
+const MARKED_RUN = createContextKey("langchain-otel marked run");
 
 // LangChain's global async-local storage of the current runnable config (@langchain/core's
 // singletons/async_local_storage: the same keys `initializeGlobalInstance` and `getRunnableConfig` use).
@@ -38,13 +42,26 @@ const LANGCHAIN_CHILD_CONFIG = Symbol.for("lc:child_config");
 interface BridgeState {
   /** Registries with at least one open run: empty means `context.active()` passes straight through. */
   live: Set<OpenRuns>;
-  /** Enabled `LangChainContextManager`s; markers are entered only while there is one. */
+  /** Enabled `LangChainContextManager`s; marks are made only while there is one. */
   installed: number;
+  /**
+   * Where marks go: the wrapped context manager, when it can `attach` a context (the async-hooks
+   * manager can): a mark is then a value in the OTel context itself, and costs no storage of its own.
+   */
+  manager: MarkableManager | undefined;
+  /** Else a storage of our own (a wrapped manager without `attach`). */
   markers: AsyncLocalStorage<string> | undefined;
 }
+
+/** A context manager that can make a context active for the rest of the current async context. */
+export interface MarkableManager {
+  active(): Context;
+  attach(context: Context): unknown;
+}
+
 const STATE = Symbol.for("langchain-otel.context-bridge");
 const globals = globalThis as Record<symbol, BridgeState | undefined>;
-globals[STATE] ??= { live: new Set(), installed: 0, markers: undefined };
+globals[STATE] ??= { live: new Set(), installed: 0, manager: undefined, markers: undefined };
 const state = globals[STATE];
 const live = state.live;
 /** A marker that names no run: a model start that cannot tell which sibling executes enters it. */
@@ -52,10 +69,12 @@ const UNKNOWN = "";
 
 export const bridgeInstalled = (): boolean => state.installed > 0;
 
-/** Called by `LangChainContextManager.enable()`. */
-export function installBridge(): void {
+/** Called by `LangChainContextManager.enable()`, with the manager it wraps when that can attach. */
+export function installBridge(manager: MarkableManager | undefined): void {
   state.installed++;
-  state.markers ??= new AsyncLocalStorage<string>();
+  // The manager registered last is the one `context.active()` asks.
+  state.manager = manager;
+  if (manager === undefined) state.markers ??= new AsyncLocalStorage<string>();
   // LangChain keeps the current config in this storage only once someone creates it (`langchain`
   // and LangGraph do on import; `@langchain/core` alone does not). Without it, a lambda's or a
   // tool's body could not be told apart from its caller.
@@ -64,8 +83,9 @@ export function installBridge(): void {
 }
 
 /** Called by `LangChainContextManager.disable()`. */
-export function uninstallBridge(): void {
+export function uninstallBridge(manager: MarkableManager | undefined): void {
   if (state.installed > 0) state.installed--;
+  if (manager !== undefined && state.manager === manager) state.manager = undefined;
 }
 
 /** A registry opened its first run / closed its last one. */
@@ -83,17 +103,24 @@ export function registryEmptied(runs: OpenRuns): void {
  * their bodies fall back to the parent instead of landing under a sibling.
  */
 export function markRunExecution(run: RunState): void {
-  const store = state.markers;
-  if (store === undefined || state.installed === 0) return;
-  const current = store.getStore();
-  if (current !== undefined && current !== UNKNOWN) {
-    const other = findRun(current);
-    if (other !== undefined && other !== run && other.parent === run.parent) {
-      store.enterWith(UNKNOWN);
-      return;
-    }
+  if (state.installed === 0) return;
+  const manager = state.manager;
+  if (manager !== undefined) {
+    const before = manager.active();
+    const current = before.getValue(MARKED_RUN) as string | undefined;
+    manager.attach(before.setValue(MARKED_RUN, isOpenSibling(current, run) ? UNKNOWN : run.runId));
+    return;
   }
-  store.enterWith(run.runId);
+  const store = state.markers;
+  if (store === undefined) return;
+  store.enterWith(isOpenSibling(store.getStore(), run) ? UNKNOWN : run.runId);
+}
+
+/** The context is marked with another open run under the same parent. */
+function isOpenSibling(marked: string | undefined, run: RunState): boolean {
+  if (marked === undefined || marked === UNKNOWN) return false;
+  const other = findRun(marked);
+  return other !== undefined && other !== run && other.parent === run.parent;
 }
 
 function findRun(runId: string): RunState | undefined {
@@ -128,10 +155,12 @@ function isUnder(run: RunState, ancestor: RunState): boolean {
   return false;
 }
 
-/** The innermost open run whose code is executing here, or undefined. */
-export function executingRun(): RunState | undefined {
+/** The innermost open run whose code is executing here (`base`: the wrapped manager's context), or undefined. */
+export function executingRun(base: Context): RunState | undefined {
   const named = visible(findOptional(langchainRunId()));
-  const mark = state.markers?.getStore();
+  const mark = (state.manager !== undefined ? base.getValue(MARKED_RUN) : state.markers?.getStore()) as
+    | string
+    | undefined;
   const marked = visible(findOptional(mark));
   if (marked === undefined) return named;
   if (named === undefined || marked === named) return marked;
@@ -151,7 +180,7 @@ function findOptional(runId: string | undefined): RunState | undefined {
  */
 export function bridgedContext(base: Context): Context {
   if (live.size === 0) return base;
-  const run = executingRun();
+  const run = executingRun(base);
   if (run === undefined) return base;
   const from = base.getValue(BRIDGED_RUN);
   if (from !== undefined) {

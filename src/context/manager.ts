@@ -1,6 +1,12 @@
 import { type Context, type ContextManager, diag } from "@opentelemetry/api";
 import { requireOptional } from "../optional.js";
-import { bridgedContext, installBridge, noteActivated, uninstallBridge } from "./bridge.js";
+import {
+  bridgedContext,
+  installBridge,
+  type MarkableManager,
+  noteActivated,
+  uninstallBridge,
+} from "./bridge.js";
 
 /**
  * An OpenTelemetry context manager that makes the LangChain run whose code is executing the
@@ -64,17 +70,30 @@ export class LangChainContextManager implements ContextManager {
     return this.inner.bind(context, target);
   }
 
+  /** Delegates the API 1.10 `attach` (experimental) to the wrapped manager, when it has one. */
+  attach(context: Context): { dispose(): void } {
+    const attach = (this.inner as Partial<MarkableManager>).attach;
+    if (typeof attach !== "function") return { dispose() {} };
+    return attach.call(this.inner, context) as { dispose(): void };
+  }
+
   enable(): this {
     this.inner.enable();
-    if (!this.enabled) installBridge();
+    if (!this.enabled) installBridge(this.markable());
     this.enabled = true;
     return this;
   }
 
   disable(): this {
     this.inner.disable();
-    if (this.enabled) uninstallBridge();
+    if (this.enabled) uninstallBridge(this.markable());
     this.enabled = false;
     return this;
+  }
+
+  /** The wrapped manager, when it can attach a context (marks then live in the OTel context). */
+  private markable(): MarkableManager | undefined {
+    const inner = this.inner as Partial<MarkableManager>;
+    return typeof inner.attach === "function" ? (inner as MarkableManager) : undefined;
   }
 }

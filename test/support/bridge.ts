@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { context, propagation } from "@opentelemetry/api";
+import { type ContextManager, context, propagation } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
@@ -13,11 +13,13 @@ import { parentId, spanId } from "./tracing.js";
  * Swaps the global context manager for the bridge (and back), registers the W3C propagator, and
  * turns on the real undici (fetch) instrumentation: the setup of an app that traces its HTTP calls.
  */
-export function useContextBridge(): { instrumentUndici(provider: NodeTracerProvider): void } {
+export function useContextBridge(inner?: () => ContextManager): {
+  instrumentUndici(provider: NodeTracerProvider): void;
+} {
   let undici: UndiciInstrumentation | undefined;
   before(() => {
     context.disable();
-    context.setGlobalContextManager(new LangChainContextManager().enable());
+    context.setGlobalContextManager(new LangChainContextManager(inner?.()).enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   });
   afterEach(() => undici?.disable());
@@ -32,6 +34,23 @@ export function useContextBridge(): { instrumentUndici(provider: NodeTracerProvi
       // Enabled on construction (constructed disabled, it ignores every request for good).
       undici = new UndiciInstrumentation();
       undici.setTracerProvider(provider);
+    },
+  };
+}
+
+/** An async-hooks context manager without `attach` (as API 1.9 managers are): the bridge marks with its own storage. */
+export function withoutAttach(manager: ContextManager): ContextManager {
+  return {
+    active: () => manager.active(),
+    with: (ctx, fn, thisArg, ...args) => manager.with(ctx, fn, thisArg, ...args),
+    bind: (ctx, target) => manager.bind(ctx, target),
+    enable() {
+      manager.enable();
+      return this;
+    },
+    disable() {
+      manager.disable();
+      return this;
     },
   };
 }
