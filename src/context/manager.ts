@@ -72,9 +72,9 @@ export class LangChainContextManager implements ContextManager {
 
   /** Delegates the API 1.10 `attach` (experimental) to the wrapped manager, when it has one. */
   attach(context: Context): { dispose(): void } {
-    const attach = (this.inner as Partial<MarkableManager>).attach;
-    if (typeof attach !== "function") return { dispose() {} };
-    return attach.call(this.inner, context) as { dispose(): void };
+    const markable = this.markable();
+    if (markable === undefined) return { dispose() {} };
+    return markable.attach(context) as { dispose(): void };
   }
 
   enable(): this {
