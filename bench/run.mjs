@@ -279,9 +279,6 @@ function pairs(a, b) {
           return (ra[measure] - at("none")) / (at(b) - at("none"));
         })
         .filter(Number.isFinite);
-    // CPU time per invocation: medians over rounds of each process's mean.
-    const cpu = (name) => median(of(name).map((r) => r.cpuUsPerInvocation));
-    const cpuRatio = (cpu(a) - cpu("none")) / (cpu(b) - cpu("none"));
     const cpuRounds = perRound("cpuUsPerInvocation");
     const wallRounds = perRound("medianUs");
     out.push({
@@ -290,9 +287,9 @@ function pairs(a, b) {
       b: other.overheadPerInvocationUs,
       ratio: row.overheadPerInvocationUs / other.overheadPerInvocationUs,
       ratioRange: wallRounds.length > 1 ? range(wallRounds) : undefined,
-      cpuA: cpu(a) - cpu("none"),
-      cpuB: cpu(b) - cpu("none"),
-      cpuRatio,
+      cpuA: row.cpuOverheadPerInvocationUs,
+      cpuB: other.cpuOverheadPerInvocationUs,
+      cpuRatio: row.cpuOverheadPerInvocationUs / other.cpuOverheadPerInvocationUs,
       cpuRatioRange: cpuRounds.length > 1 ? range(cpuRounds) : undefined,
       replayA: replayA?.usPerInvocation,
       replayB: replayB?.usPerInvocation,
