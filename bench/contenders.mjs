@@ -10,9 +10,12 @@ import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
-import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { AlwaysOffSampler, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { metricsSdk } from "./metrics-sdk.mjs";
+
+// As installed, or with the attribute-set hash run.mjs --sdk-hash names (a what-if).
+const { MeterProvider, PeriodicExportingMetricReader } = metricsSdk();
 
 /**
  * The build of langchain-otel measured: the project's dist/esm, or the one run.mjs --dist names

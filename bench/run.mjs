@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONTENDERS, parseContender } from "./contenders.mjs";
+import { SDK_HASH_VARIANTS } from "./metrics-sdk.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const smoke = process.argv.includes("--smoke");
@@ -29,6 +30,15 @@ const dist = process.argv.includes("--dist")
   ? resolve(process.argv[process.argv.indexOf("--dist") + 1])
   : undefined;
 if (dist) process.env.BENCH_DIST = dist;
+// --sdk-hash concat|cached: a what-if, the metrics SDK with a cheaper attribute-set hash (metrics-sdk.mjs).
+const sdkHash = process.argv.includes("--sdk-hash")
+  ? process.argv[process.argv.indexOf("--sdk-hash") + 1]
+  : undefined;
+if (sdkHash !== undefined) {
+  if (!SDK_HASH_VARIANTS.includes(sdkHash))
+    throw new Error(`--sdk-hash ${sdkHash}: use one of ${SDK_HASH_VARIANTS.join(", ")}`);
+  process.env.BENCH_SDK_HASH = sdkHash;
+}
 
 /**
  * Which contenders run on which workloads. `main`: the comparison with the floor and the
@@ -308,7 +318,7 @@ const fmtRange = (values, digits = 2) =>
 const sampledRows = rows.filter((r) => !r.unsampled);
 const unsampledRows = rows.filter((r) => r.unsampled || r.contender === "none" || r.contender === "minimal");
 const lines = [
-  `iterations ${iterations} × ${rounds} rounds, heap soak ${heapIterations} invocations, node ${process.version}${langchainStorage ? ", LangChain's async-local storage created for every contender" : ""}${dist ? `, langchain-otel from ${dist}` : ""}`,
+  `iterations ${iterations} × ${rounds} rounds, heap soak ${heapIterations} invocations, node ${process.version}${langchainStorage ? ", LangChain's async-local storage created for every contender" : ""}${dist ? `, langchain-otel from ${dist}` : ""}${sdkHash ? `, metrics SDK hash: ${sdkHash} (what-if, metrics-sdk.mjs)` : ""}`,
   "",
   "| workload | contender | median µs | p99 µs | overhead µs/span | × minimal | CPU × minimal | spans/inv | tree | heap Δ MB | bytes/span |",
   "|---|---|---|---|---|---|---|---|---|---|---|",
