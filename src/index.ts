@@ -22,6 +22,7 @@ export {
   type WaterfallExporterOptions,
 } from "./export/waterfall.js";
 export type { ContentMask } from "./genai/capture.js";
+export type { GenAIMetricName } from "./genai/metrics.js";
 export { OpenTelemetryCallbackHandler } from "./handler.js";
 export {
   LANGFUSE_INGESTION_VERSION,
@@ -30,5 +31,5 @@ export {
   type LangfuseRegion,
   langfuseExporter,
 } from "./langfuse/exporter.js";
-export type { OpenTelemetryCallbackHandlerOptions } from "./options.js";
+export type { CostOptions, MetricsOptions, OpenTelemetryCallbackHandlerOptions } from "./options.js";
 export { SCOPE_NAME, VERSION } from "./version.js";

@@ -7,6 +7,7 @@ import {
 } from "@opentelemetry/api";
 import type { ContentMask } from "./genai/capture.js";
 import type { ModelPrices } from "./genai/cost.js";
+import { GEN_AI_METRIC_NAMES, type GenAIMetricName } from "./genai/metrics.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
 /** Options of `new OpenTelemetryCallbackHandler(options)`. Every option is optional. */
@@ -88,9 +89,10 @@ export interface OpenTelemetryCallbackHandlerOptions {
   meterProvider?: MeterProvider;
   /**
    * Record the GenAI client metrics (token usage, operation duration, time to first chunk, time
-   * per output chunk, tool and agent durations), sampled or not. Default true.
+   * per output chunk, tool and agent durations), sampled or not. Default true. An object records
+   * them all but those its `exclude` names.
    */
-  metrics?: boolean;
+  metrics?: boolean | MetricsOptions;
   /**
    * The cost of each model call in USD (`langchain_otel.cost_usd`) and of each request (on its
    * outermost span), from the `@pydantic/genai-prices` table. Default true. `false`: no cost.
@@ -107,6 +109,16 @@ export interface OpenTelemetryCallbackHandlerOptions {
   maxRecentTraces?: number;
   /** A run open longer than this (ms) is ended as orphaned by the next sweep. Default 600000 (10 minutes). */
   orphanTimeoutMs?: number;
+}
+
+/** The `metrics` option as an object. */
+export interface MetricsOptions {
+  /**
+   * Metrics never to record, by name, e.g. `["gen_ai.client.operation.time_per_output_chunk"]`
+   * (one measurement per streamed chunk). Nothing is measured for them, where a View that drops a
+   * metric still pays the SDK for every measurement. Default: none.
+   */
+  exclude?: readonly GenAIMetricName[];
 }
 
 /** The `cost` option as an object. */
@@ -137,6 +149,8 @@ export interface ResolvedHandlerOptions {
   showInternalRuns: boolean;
   meterProvider: MeterProvider | undefined;
   metrics: boolean;
+  /** Metrics not recorded (`metrics.exclude`); empty when `metrics` is false. */
+  excludedMetrics: ReadonlySet<GenAIMetricName>;
   cost: { enabled: boolean; prices: Record<string, ModelPrices> | undefined; langfuse: boolean | string[] };
   maxOpenRuns: number;
   maxRecentTraces: number;
@@ -184,6 +198,34 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
+/** The metrics `metrics.exclude` names, checked: an unknown name is a typo that would record it all the same. */
+function metricsExcluded(
+  option: OpenTelemetryCallbackHandlerOptions["metrics"],
+): ReadonlySet<GenAIMetricName> {
+  if (option === undefined || typeof option === "boolean") return new Set();
+  if (typeof option !== "object" || option === null) {
+    throw configError(
+      `option "metrics" must be true, false or { exclude: [metric names] }, got ${String(option)}.`,
+    );
+  }
+  const exclude: unknown = option.exclude;
+  if (exclude === undefined) return new Set();
+  const known: readonly string[] = GEN_AI_METRIC_NAMES;
+  if (!Array.isArray(exclude)) {
+    throw configError(
+      `option "metrics.exclude" must be a list of metric names, one or more of: ${known.join(", ")}.`,
+    );
+  }
+  for (const name of exclude) {
+    if (!known.includes(name)) {
+      throw configError(
+        `option "metrics.exclude" names an unknown metric ${JSON.stringify(name)}; the metrics are: ${known.join(", ")}.`,
+      );
+    }
+  }
+  return new Set(exclude as GenAIMetricName[]);
+}
+
 export function resolveHandlerOptions(
   options: OpenTelemetryCallbackHandlerOptions = {},
 ): ResolvedHandlerOptions {
@@ -228,6 +270,7 @@ export function resolveHandlerOptions(
       'option "meterProvider" must be an OpenTelemetry MeterProvider, e.g. an SDK MeterProvider.',
     );
   }
+  const excludedMetrics = metricsExcluded(options.metrics);
   const cost = typeof options.cost === "object" && options.cost !== null ? options.cost : undefined;
   if (options.cost !== undefined && typeof options.cost !== "boolean" && cost === undefined) {
     throw configError('option "cost" must be true, false or { prices?, langfuse? }.');
@@ -266,7 +309,9 @@ export function resolveHandlerOptions(
     langfuse: options.langfuseAttributes ?? true,
     showInternalRuns: options.showInternalRuns ?? false,
     meterProvider: options.meterProvider,
-    metrics: options.metrics ?? true,
+    // Excluding every metric is metrics off.
+    metrics: options.metrics !== false && excludedMetrics.size < GEN_AI_METRIC_NAMES.length,
+    excludedMetrics,
     cost: { enabled: options.cost !== false, prices: cost?.prices, langfuse: cost?.langfuse ?? false },
     maxOpenRuns: positiveInteger("maxOpenRuns", options.maxOpenRuns, DEFAULT_MAX_OPEN_RUNS),
     maxRecentTraces: positiveInteger("maxRecentTraces", options.maxRecentTraces, DEFAULT_MAX_RECENT_TRACES),

@@ -271,6 +271,43 @@ describe("metrics, cost and request totals through the handler", () => {
     expect((await histograms()).size).to.equal(0);
   });
 
+  it("metrics.exclude: the excluded metrics get no instrument and no measurement, the others are whole", async () => {
+    const { handler } = traced({
+      metrics: {
+        exclude: ["gen_ai.client.operation.time_per_output_chunk", "gen_ai.execute_tool.duration"],
+      },
+    });
+    await ragPipeline(true).invoke({ question: "Can I return A-1?" }, { callbacks: [handler] });
+    const metrics = await histograms();
+    expect([...metrics.keys()].sort()).to.deep.equal([
+      "gen_ai.client.operation.duration",
+      "gen_ai.client.operation.time_to_first_chunk",
+      "gen_ai.client.token.usage",
+    ]);
+    expect(metrics.get("gen_ai.client.operation.duration")?.dataPoints[0].value.count).to.equal(2);
+    expect(metrics.get("gen_ai.client.operation.time_to_first_chunk")?.dataPoints[0].value.count).to.equal(1);
+    // The spans keep everything: exclusion is about metrics only.
+    expect(root(tracing.spans()).attributes["langchain_otel.request.tool_calls"]).to.equal(1);
+  });
+
+  it("metrics.exclude naming every metric is metrics off", async () => {
+    const { handler } = traced({
+      metrics: {
+        exclude: [
+          "gen_ai.client.token.usage",
+          "gen_ai.client.operation.duration",
+          "gen_ai.client.operation.time_to_first_chunk",
+          "gen_ai.client.operation.time_per_output_chunk",
+          "gen_ai.execute_tool.duration",
+          "gen_ai.invoke_agent.duration",
+        ],
+      },
+    });
+    await ragPipeline(true).invoke({ question: "Can I return A-1?" }, { callbacks: [handler] });
+    expect((await histograms()).size).to.equal(0);
+    expect(root(tracing.spans()).attributes["langchain_otel.request.inference_calls"]).to.equal(2);
+  });
+
   it("your own prices win over the table; cost.langfuse sends it as Langfuse's cost for the models named", async () => {
     const { handler } = traced({
       cost: { prices: { "gpt-4o-mini-2024-07-18": { input: 1, output: 2 } }, langfuse: ["gpt-4o-mini"] },

@@ -513,6 +513,27 @@ describe("OpenTelemetryCallbackHandler", () => {
         () => new OpenTelemetryCallbackHandler({ tracer: {} as never }),
         /must be an OpenTelemetry Tracer/,
       ],
+      [
+        "a metric name that does not exist (a typo would record it all the same)",
+        () =>
+          new OpenTelemetryCallbackHandler({
+            metrics: { exclude: ["gen_ai.client.time_per_output_chunk" as never] },
+          }),
+        /unknown metric "gen_ai\.client\.time_per_output_chunk"; the metrics are: .*gen_ai\.client\.operation\.time_per_output_chunk/,
+      ],
+      [
+        "metrics.exclude that is not a list",
+        () =>
+          new OpenTelemetryCallbackHandler({
+            metrics: { exclude: "gen_ai.client.token.usage" as never },
+          }),
+        /"metrics\.exclude" must be a list of metric names/,
+      ],
+      [
+        "a metrics option of the wrong type",
+        () => new OpenTelemetryCallbackHandler({ metrics: "on" as never }),
+        /"metrics" must be true, false or \{ exclude/,
+      ],
     ];
     for (const [what, build, message] of cases) {
       it(what, () => expect(build).to.throw(TypeError, message));

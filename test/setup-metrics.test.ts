@@ -1,6 +1,10 @@
+import { RunnableLambda } from "@langchain/core/runnables";
+import { tool } from "@langchain/core/tools";
 import { metrics } from "@opentelemetry/api";
 import { expect } from "chai";
+import { z } from "zod";
 import { setupTracing, type TracingSetup } from "../src/export/setup.js";
+import { ScriptedChatModel } from "./support/models.js";
 import { type OtlpReceiver, startOtlpReceiver } from "./support/receiver.js";
 
 const PUBLIC_KEY = "pk-lf-1234567890";
@@ -101,6 +105,29 @@ describe("setupTracing: metrics", () => {
     expect(setUp({ register: false }).meterProvider).to.equal(undefined);
     process.env.OTEL_METRICS_EXPORTER = "otlp";
     expect(setUp({ register: false }).meterProvider).not.to.equal(undefined);
+  });
+
+  it("hands metrics.exclude to its handler: the GenAI metrics arrive over OTLP without the excluded ones", async () => {
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    const setup = setUp({
+      register: false,
+      console: { write: () => {} },
+      metrics: { exclude: ["gen_ai.client.token.usage", "gen_ai.execute_tool.duration"] },
+    });
+    const lookup = tool(async ({ id }: { id: string }) => `order ${id}`, {
+      name: "lookup",
+      description: "Looks an order up",
+      schema: z.object({ id: z.string() }),
+    });
+    await RunnableLambda.from(async (question: string, config) => {
+      await new ScriptedChatModel([{ text: "on its way" }]).invoke(question, config);
+      return lookup.invoke({ id: "A-1" }, config);
+    }).invoke("where is A-1?", { callbacks: [setup.handler] });
+    await setup.flush();
+    await receiver.waitForMetric("gen_ai.client.operation.duration");
+    const names = new Set(receiver.metrics().map((metric) => metric.name));
+    expect(names.has("gen_ai.client.token.usage")).to.equal(false);
+    expect(names.has("gen_ai.execute_tool.duration")).to.equal(false);
   });
 
   it("rejects a metrics protocol it cannot export, and a bad interval, at setup time", () => {

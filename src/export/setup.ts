@@ -4,7 +4,11 @@ import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME } from "../genai/at
 import { OpenTelemetryCallbackHandler } from "../handler.js";
 import { LANGFUSE_RELEASE } from "../langfuse/attributes.js";
 import { type LangfuseExporterOptions, langfuseExporter } from "../langfuse/exporter.js";
-import { contextBridgeFromEnv, type OpenTelemetryCallbackHandlerOptions } from "../options.js";
+import {
+  contextBridgeFromEnv,
+  type MetricsOptions,
+  type OpenTelemetryCallbackHandlerOptions,
+} from "../options.js";
 import { FailureReportingExporter } from "./resilient.js";
 import {
   checkInstalled,
@@ -22,8 +26,8 @@ import { ConsoleWaterfallExporter, type WaterfallExporterOptions } from "./water
 /** Where `setupTracing` sends spans. */
 export type ExporterChoice = "langfuse" | "otlp" | "console";
 
-/** Metrics settings of `setupTracing()`. */
-export interface SetupMetricsOptions {
+/** Metrics settings of `setupTracing()`: the handler's (`exclude`) and the export interval. */
+export interface SetupMetricsOptions extends MetricsOptions {
   /** Milliseconds between two exports. Default: `OTEL_METRIC_EXPORT_INTERVAL`, else 60000. */
   exportIntervalMillis?: number;
 }
@@ -56,8 +60,8 @@ export interface SetupTracingOptions
    * GenAI metrics. Exported over OTLP (a `MeterProvider` with a periodic reader) when an OTLP
    * metrics endpoint is configured (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` or
    * `OTEL_EXPORTER_OTLP_ENDPOINT`) and `OTEL_METRICS_EXPORTER` is not `none`; an object sets the
-   * export interval. `false`: no meter provider, and the handler records no metrics (its `metrics`
-   * option). Default true.
+   * export interval and the metrics the handler leaves out (`exclude`, as its `metrics` option).
+   * `false`: no meter provider, and the handler records no metrics. Default true.
    */
   metrics?: boolean | SetupMetricsOptions;
   /**
@@ -294,7 +298,10 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
   const handler = new OpenTelemetryCallbackHandler({
     ...handlerOptions,
     tracerProvider: provider,
-    metrics: metricsOption !== false,
+    metrics:
+      typeof metricsOption === "object" && metricsOption !== null
+        ? { exclude: metricsOption.exclude }
+        : metricsOption !== false,
     ...(meterProvider !== undefined ? { meterProvider } : {}),
   });
 

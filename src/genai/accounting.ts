@@ -1,5 +1,6 @@
 import type { Span } from "@opentelemetry/api";
 import { LANGFUSE_OBSERVATION_COST_DETAILS } from "../langfuse/attributes.js";
+import { METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK } from "./attributes.js";
 import type { PriceTable } from "./cost.js";
 import type { GenAIMetrics } from "./metrics.js";
 import type { InferenceCall, ModelResponse } from "./records.js";
@@ -40,12 +41,12 @@ export class CallAccounting {
     private readonly prices: PriceTable,
     /** Send the cost to Langfuse too: for every model, or for these model names. */
     private readonly langfuseCost: boolean | readonly string[],
-  ) {}
+  ) {
+    this.keepsChunkTimes = metrics?.records(METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK) ?? false;
+  }
 
   /** Whether streamed chunk times are worth keeping (for the time per output chunk). */
-  get keepsChunkTimes(): boolean {
-    return this.metrics !== undefined;
-  }
+  readonly keepsChunkTimes: boolean;
 
   /** A model call started: the price table starts loading off the caller's path, once. */
   inferenceStarted(): void {

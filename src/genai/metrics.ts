@@ -63,16 +63,28 @@ export interface InferenceMetricRecord {
   chunkIntervalsS?: readonly number[];
 }
 
+/** Every metric this package records, by name: what the `metrics.exclude` option may name. */
+export const GEN_AI_METRIC_NAMES = [
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+  METRIC_GEN_AI_EXECUTE_TOOL_DURATION,
+  METRIC_GEN_AI_INVOKE_AGENT_DURATION,
+] as const;
+export type GenAIMetricName = (typeof GEN_AI_METRIC_NAMES)[number];
+
 /** Most attribute sets kept for reuse; past it the oldest is dropped (and rebuilt when needed again). */
 export const MAX_CACHED_ATTRIBUTE_SETS = 1000;
 
+/** The instruments; an excluded metric has none, so nothing is measured or hashed for it. */
 interface Instruments {
-  tokenUsage: Histogram;
-  operationDuration: Histogram;
-  timeToFirstChunk: Histogram;
-  timePerOutputChunk: Histogram;
-  toolDuration: Histogram;
-  agentDuration: Histogram;
+  tokenUsage: Histogram | undefined;
+  operationDuration: Histogram | undefined;
+  timeToFirstChunk: Histogram | undefined;
+  timePerOutputChunk: Histogram | undefined;
+  toolDuration: Histogram | undefined;
+  agentDuration: Histogram | undefined;
 }
 
 /** The attribute sets of one (operation, provider, models, server): built once, shared by every call. */
@@ -99,42 +111,53 @@ export class GenAIMetrics {
    * @param meterProvider where the instruments come from. Default: the global provider, looked up
    *   again on each record. The metrics API has no proxy (unlike tracing), so a provider registered
    *   after this object was made is still picked up.
+   * @param exclude metrics never to record: no instrument is made for them. A View that drops a
+   *   metric saves its export, not its cost: the SDK still hashes each measurement's attributes.
    */
-  constructor(meterProvider?: MeterProvider) {
+  constructor(
+    meterProvider?: MeterProvider,
+    private readonly exclude: ReadonlySet<GenAIMetricName> = new Set(),
+  ) {
     if (meterProvider === undefined) {
       this.global = metrics.getMeterProvider();
-      this.instruments = createInstruments(this.global);
+      this.instruments = createInstruments(this.global, exclude);
     } else {
-      this.instruments = createInstruments(meterProvider);
+      this.instruments = createInstruments(meterProvider, exclude);
     }
   }
 
+  /** Whether `name` is recorded (not excluded). */
+  records(name: GenAIMetricName): boolean {
+    return !this.exclude.has(name);
+  }
+
   recordInference(call: InferenceMetricRecord): void {
-    const instruments = this.current();
+    const { operationDuration, tokenUsage, timeToFirstChunk, timePerOutputChunk } = this.current();
     const attributes = this.attributesOf(call);
     const { errorType, usage } = call;
-    instruments.operationDuration.record(
+    operationDuration?.record(
       call.durationS,
       errorType === undefined ? attributes.base : failedAttributes(attributes, errorType),
     );
-    if (usage !== undefined) {
-      if (usage.inputTokens !== undefined) instruments.tokenUsage.record(usage.inputTokens, attributes.input);
-      if (usage.outputTokens !== undefined)
-        instruments.tokenUsage.record(usage.outputTokens, attributes.output);
+    if (usage !== undefined && tokenUsage !== undefined) {
+      if (usage.inputTokens !== undefined) tokenUsage.record(usage.inputTokens, attributes.input);
+      if (usage.outputTokens !== undefined) tokenUsage.record(usage.outputTokens, attributes.output);
     }
     if (call.timeToFirstChunkS !== undefined) {
-      instruments.timeToFirstChunk.record(call.timeToFirstChunkS, attributes.base);
+      timeToFirstChunk?.record(call.timeToFirstChunkS, attributes.base);
     }
     const intervals = call.chunkIntervalsS;
-    if (intervals !== undefined) {
+    if (intervals !== undefined && timePerOutputChunk !== undefined) {
       for (let i = 0; i < intervals.length; i++) {
-        instruments.timePerOutputChunk.record(intervals[i], attributes.base);
+        timePerOutputChunk.record(intervals[i], attributes.base);
       }
     }
   }
 
   /** A finished tool execution: `gen_ai.execute_tool.duration` (development conventions). */
   recordTool(name: string, durationS: number, errorType?: string): void {
+    const histogram = this.current().toolDuration;
+    if (histogram === undefined) return;
     const attributes = this.namedAttributes(
       this.toolAttributes,
       GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
@@ -142,11 +165,13 @@ export class GenAIMetrics {
       name,
       errorType,
     );
-    this.current().toolDuration.record(durationS, attributes);
+    histogram.record(durationS, attributes);
   }
 
   /** A finished in-process agent invocation: `gen_ai.invoke_agent.duration` (development conventions). */
   recordAgent(name: string, durationS: number, errorType?: string): void {
+    const histogram = this.current().agentDuration;
+    if (histogram === undefined) return;
     const attributes = this.namedAttributes(
       this.agentAttributes,
       GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
@@ -154,7 +179,7 @@ export class GenAIMetrics {
       name,
       errorType,
     );
-    this.current().agentDuration.record(durationS, attributes);
+    histogram.record(durationS, attributes);
   }
 
   private current(): Instruments {
@@ -162,7 +187,7 @@ export class GenAIMetrics {
       const provider = metrics.getMeterProvider();
       if (provider !== this.global) {
         this.global = provider;
-        this.instruments = createInstruments(provider);
+        this.instruments = createInstruments(provider, this.exclude);
       }
     }
     return this.instruments;
@@ -230,20 +255,24 @@ function remember<T>(cache: Map<string, T>, key: string, value: T): void {
   cache.set(key, value);
 }
 
-function createInstruments(provider: MeterProvider): Instruments {
+function createInstruments(provider: MeterProvider, exclude: ReadonlySet<GenAIMetricName>): Instruments {
   const meter = provider.getMeter(SCOPE_NAME, VERSION);
-  const duration = (name: string, description: string): Histogram =>
-    meter.createHistogram(name, {
-      description,
-      unit: "s",
-      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
-    });
+  const duration = (name: GenAIMetricName, description: string): Histogram | undefined =>
+    exclude.has(name)
+      ? undefined
+      : meter.createHistogram(name, {
+          description,
+          unit: "s",
+          advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
+        });
   return {
-    tokenUsage: meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
-      description: "Number of input and output tokens used.",
-      unit: "{token}",
-      advice: { explicitBucketBoundaries: [...TOKEN_BUCKETS] },
-    }),
+    tokenUsage: exclude.has(METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
+      ? undefined
+      : meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
+          description: "Number of input and output tokens used.",
+          unit: "{token}",
+          advice: { explicitBucketBoundaries: [...TOKEN_BUCKETS] },
+        }),
     operationDuration: duration(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, "GenAI operation duration."),
     timeToFirstChunk: duration(
       METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
