@@ -110,6 +110,25 @@ try {
     }),
   );
   const toolUs = perCall(100_000, (i) => genAIMetrics.recordTool("search", (i % 100) / 50));
+  // A long stream's time per output chunk, left out two ways: the handler's `metrics.exclude`
+  // (no instrument, nothing measured) and a View that drops it (the SDK still takes each record).
+  const PER_CHUNK = "gen_ai.client.operation.time_per_output_chunk";
+  const streamedCall = (i) => ({
+    ...record,
+    durationS: (i % 100) / 10,
+    timeToFirstChunkS: 0.2,
+    chunkIntervalsS: [0.02, 0.03, 0.02, 0.05, 0.01, 0.02, 0.03, 0.02, 0.04, 0.02],
+  });
+  const excluding = new GenAIMetrics(provider, new Set([PER_CHUNK]));
+  const excludedUs = perCall(100_000, (i) => excluding.recordInference(streamedCall(i)));
+  const { AggregationType } = metricsSdk("sdk");
+  const dropping = new GenAIMetrics(
+    new MeterProvider({
+      readers: [new Reader()],
+      views: [{ instrumentName: PER_CHUNK, aggregation: { type: AggregationType.DROP } }],
+    }),
+  );
+  const droppedUs = perCall(100_000, (i) => dropping.recordInference(streamedCall(i)));
   const noop = new GenAIMetrics();
   const noopUs = perCall(100_000, () => noop.recordInference(record));
   // The SDK's own price of one `Histogram.record`, by the number of attributes it must hash: the
@@ -147,6 +166,8 @@ try {
   metricsLine = [
     `metrics, SDK MeterProvider: recordInference ${fixed(recordUs)} µs (duration + 2 token counts),`,
     `streamed with 10 chunks ${fixed(streamedUs)} µs, recordTool ${fixed(toolUs)} µs;`,
+    `\nstreamed with 10 chunks, time_per_output_chunk excluded (metrics.exclude) ${fixed(excludedUs)} µs,`,
+    `dropped by a View instead ${fixed(droppedUs)} µs;`,
     `no-op global provider ${fixed(noopUs)} µs\n`,
     `the SDK's Histogram.record alone, by attributes hashed:`,
     keyCounts.map((count, i) => `${count}: ${fixed(sdkRecordUs[i])} µs`).join(", "),
