@@ -22,7 +22,7 @@ import {
   setEmbeddingsResult,
 } from "./genai/embeddings.js";
 import { errorMessage, errorType, isCancellation, recordCancellation, recordError } from "./genai/errors.js";
-import { GenAIMetrics } from "./genai/metrics.js";
+import { type GenAIMetricName, GenAIMetrics } from "./genai/metrics.js";
 import {
   OPENAI_RESPONSE_METHOD,
   readEmbeddingsProvider,
@@ -37,7 +37,12 @@ import {
   LANGFUSE_OBSERVATION_TYPE,
 } from "./langfuse/attributes.js";
 import { setLevel, setUsageDetails } from "./langfuse/dialect.js";
-import { captureContentFromEnv, DEFAULT_MAX_CONTENT_LENGTH } from "./options.js";
+import {
+  captureContentFromEnv,
+  DEFAULT_MAX_CONTENT_LENGTH,
+  type MetricsOptions,
+  metricsExcluded,
+} from "./options.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
 /**
@@ -72,6 +77,11 @@ export interface TraceEmbeddingsOptions {
    * means no metrics.
    */
   meterProvider?: MeterProvider;
+  /**
+   * Record those two metrics. Default true. An object records them but those its `exclude` names,
+   * as the handler's `metrics` option.
+   */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** The options with every default applied. */
@@ -80,7 +90,8 @@ interface EmbeddingsTracing {
   capture: ContentCapture;
   langfuse: boolean;
   attributes: Attributes | undefined;
-  metrics: GenAIMetrics;
+  /** Undefined with `metrics: false`. */
+  metrics: GenAIMetrics | undefined;
 }
 
 /** Marks a traced instance (a registered symbol: two copies of this package, ESM and CJS, agree). */
@@ -157,6 +168,7 @@ function resolveOptions(options: TraceEmbeddingsOptions | undefined): Embeddings
       'option "attributes" must be an object of span attributes, e.g. { "app.tier": "search" }.',
     );
   }
+  const exclude = metricsExcluded(given.metrics, optionsError);
   const provider = given.tracerProvider ?? trace.getTracerProvider();
   const captureContent = given.captureContent ?? captureContentFromEnv() ?? true;
   return {
@@ -165,7 +177,7 @@ function resolveOptions(options: TraceEmbeddingsOptions | undefined): Embeddings
     capture: new ContentCapture(captureContent, given.mask, { maxChars, maxDepth: 20, maxItems: 1000 }),
     langfuse: given.langfuseAttributes ?? true,
     attributes: given.attributes,
-    metrics: metricsFor(given.meterProvider),
+    metrics: given.metrics === false ? undefined : metricsFor(given.meterProvider, exclude),
   };
 }
 
@@ -173,7 +185,12 @@ function resolveOptions(options: TraceEmbeddingsOptions | undefined): Embeddings
 let globalMetrics: GenAIMetrics | undefined;
 const metricsByProvider = new WeakMap<MeterProvider, GenAIMetrics>();
 
-function metricsFor(meterProvider: MeterProvider | undefined): GenAIMetrics {
+function metricsFor(
+  meterProvider: MeterProvider | undefined,
+  exclude: ReadonlySet<GenAIMetricName>,
+): GenAIMetrics {
+  // Rare enough to be made per traced instance; the SDK hands back the same instruments.
+  if (exclude.size > 0) return new GenAIMetrics(meterProvider, exclude);
   if (meterProvider === undefined) {
     globalMetrics ??= new GenAIMetrics();
     return globalMetrics;
@@ -406,7 +423,7 @@ class EmbeddingsTracer {
       server = readEmbeddingsServer(call.instance);
       if (server !== undefined) call.span.setAttributes(serverAttributes(server));
     }
-    this.config.metrics.recordInference({
+    this.config.metrics?.recordInference({
       operation: "embeddings",
       provider: request.provider,
       requestModel: request.model,

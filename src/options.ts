@@ -198,13 +198,17 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
-/** The metrics `metrics.exclude` names, checked: an unknown name is a typo that would record it all the same. */
-function metricsExcluded(
-  option: OpenTelemetryCallbackHandlerOptions["metrics"],
+/**
+ * The metrics `metrics.exclude` names, checked: an unknown name is a typo that would record it all
+ * the same. `error` makes the setup error (the handler's or `traceEmbeddings`').
+ */
+export function metricsExcluded(
+  option: boolean | MetricsOptions | undefined,
+  error: (message: string) => TypeError = configError,
 ): ReadonlySet<GenAIMetricName> {
   if (option === undefined || typeof option === "boolean") return new Set();
   if (typeof option !== "object" || option === null) {
-    throw configError(
+    throw error(
       `option "metrics" must be true, false or { exclude: [metric names] }, got ${String(option)}.`,
     );
   }
@@ -212,13 +216,13 @@ function metricsExcluded(
   if (exclude === undefined) return new Set();
   const known: readonly string[] = GEN_AI_METRIC_NAMES;
   if (!Array.isArray(exclude)) {
-    throw configError(
+    throw error(
       `option "metrics.exclude" must be a list of metric names, one or more of: ${known.join(", ")}.`,
     );
   }
   for (const name of exclude) {
     if (!known.includes(name)) {
-      throw configError(
+      throw error(
         `option "metrics.exclude" names an unknown metric ${JSON.stringify(name)}; the metrics are: ${known.join(", ")}.`,
       );
     }

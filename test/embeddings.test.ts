@@ -228,6 +228,30 @@ describe("traceEmbeddings: real OpenAIEmbeddings against the local server", () =
     await meterProvider.shutdown();
   });
 
+  it("metrics: false records none; metrics.exclude leaves the named one out", async () => {
+    class CollectingReader extends MetricReader {
+      protected override async onForceFlush(): Promise<void> {}
+      protected override async onShutdown(): Promise<void> {}
+    }
+    const names = async (options: Parameters<typeof traced>[1]) => {
+      const reader = new CollectingReader();
+      const meterProvider = new MeterProvider({ readers: [reader] });
+      script = [{ promptTokens: 9 }];
+      await traced({}, { meterProvider, ...options }).embedQuery("ok");
+      const { resourceMetrics } = await reader.collect();
+      await meterProvider.shutdown();
+      return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.map((m) => m.descriptor.name));
+    };
+    expect(await names({})).to.have.members([
+      "gen_ai.client.operation.duration",
+      "gen_ai.client.token.usage",
+    ]);
+    expect(await names({ metrics: false })).to.deep.equal([]);
+    expect(await names({ metrics: { exclude: ["gen_ai.client.token.usage"] } })).to.deep.equal([
+      "gen_ai.client.operation.duration",
+    ]);
+  });
+
   it("the operation, provider, model and server are given to the sampler", async () => {
     const seen: Attributes[] = [];
     const sampler: Sampler = {
@@ -421,6 +445,10 @@ describe("traceEmbeddings: any Embeddings", () => {
         /"captureContent" must be true or false/,
       ],
       [() => traceEmbeddings(embeddings(), 5 as never), /options must be an object/],
+      [
+        () => traceEmbeddings(embeddings(), { metrics: { exclude: ["gen_ai.token.usage" as never] } }),
+        /unknown metric "gen_ai\.token\.usage"; the metrics are: gen_ai\.client\.token\.usage/,
+      ],
       [() => traceEmbeddings(Object.freeze(embeddings())), /not frozen or sealed/],
     ];
     for (const [setup, message] of cases) {
