@@ -41,7 +41,7 @@ import {
   captureContentFromEnv,
   DEFAULT_MAX_CONTENT_LENGTH,
   type MetricsOptions,
-  metricsExcluded,
+  metricsSelection,
 } from "./options.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
@@ -168,7 +168,8 @@ function resolveOptions(options: TraceEmbeddingsOptions | undefined): Embeddings
       'option "attributes" must be an object of span attributes, e.g. { "app.tier": "search" }.',
     );
   }
-  const exclude = metricsExcluded(given.metrics, optionsError);
+  // Embeddings are not priced: `metrics.cost` has nothing to count here.
+  const { exclude } = metricsSelection(given.metrics, optionsError);
   const provider = given.tracerProvider ?? trace.getTracerProvider();
   const captureContent = given.captureContent ?? captureContentFromEnv() ?? true;
   return {
@@ -190,7 +191,7 @@ function metricsFor(
   exclude: ReadonlySet<GenAIMetricName>,
 ): GenAIMetrics {
   // Rare enough to be made per traced instance; the SDK hands back the same instruments.
-  if (exclude.size > 0) return new GenAIMetrics(meterProvider, exclude);
+  if (exclude.size > 0) return new GenAIMetrics(meterProvider, { exclude });
   if (meterProvider === undefined) {
     globalMetrics ??= new GenAIMetrics();
     return globalMetrics;

@@ -140,7 +140,7 @@ export class RunLifecycle {
 
   constructor(readonly config: ResolvedHandlerOptions) {
     this.accounting = new CallAccounting(
-      config.metrics ? new GenAIMetrics(config.meterProvider, config.excludedMetrics) : undefined,
+      config.metrics ? new GenAIMetrics(config.meterProvider, config.metricsSelection) : undefined,
       new PriceTable({ enabled: config.cost.enabled, prices: config.cost.prices }),
       config.langfuse ? config.cost.langfuse : false,
     );

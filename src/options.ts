@@ -7,7 +7,7 @@ import {
 } from "@opentelemetry/api";
 import type { ContentMask } from "./genai/capture.js";
 import type { ModelPrices } from "./genai/cost.js";
-import { GEN_AI_METRIC_NAMES, type GenAIMetricName } from "./genai/metrics.js";
+import { GEN_AI_METRIC_NAMES, type GenAIMetricName, type GenAIMetricsSelection } from "./genai/metrics.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
 /** Options of `new OpenTelemetryCallbackHandler(options)`. Every option is optional. */
@@ -119,6 +119,12 @@ export interface MetricsOptions {
    * metric still pays the SDK for every measurement. Default: none.
    */
   exclude?: readonly GenAIMetricName[];
+  /**
+   * Also count each priced model call's estimated cost in USD: `langchain_otel.client.cost`, a
+   * counter with the token usage's attributes (no token type), for cost per model over time. One
+   * more measurement per model call, so off by default. Needs `cost` on. Default false.
+   */
+  cost?: boolean;
 }
 
 /** The `cost` option as an object. */
@@ -149,8 +155,8 @@ export interface ResolvedHandlerOptions {
   showInternalRuns: boolean;
   meterProvider: MeterProvider | undefined;
   metrics: boolean;
-  /** Metrics not recorded (`metrics.exclude`); empty when `metrics` is false. */
-  excludedMetrics: ReadonlySet<GenAIMetricName>;
+  /** Which metrics (`metrics.exclude`, `metrics.cost`), when `metrics` is true. */
+  metricsSelection: Required<GenAIMetricsSelection>;
   cost: { enabled: boolean; prices: Record<string, ModelPrices> | undefined; langfuse: boolean | string[] };
   maxOpenRuns: number;
   maxRecentTraces: number;
@@ -199,20 +205,29 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 }
 
 /**
- * The metrics `metrics.exclude` names, checked: an unknown name is a typo that would record it all
- * the same. `error` makes the setup error (the handler's or `traceEmbeddings`').
+ * The `metrics` option as an object, checked: an unknown name in `exclude` is a typo that would
+ * record the metric all the same. `error` makes the setup error (the handler's or `traceEmbeddings`').
  */
-export function metricsExcluded(
+export function metricsSelection(
   option: boolean | MetricsOptions | undefined,
   error: (message: string) => TypeError = configError,
-): ReadonlySet<GenAIMetricName> {
-  if (option === undefined || typeof option === "boolean") return new Set();
+): Required<GenAIMetricsSelection> {
+  if (option === undefined || typeof option === "boolean") return { exclude: new Set(), cost: false };
   if (typeof option !== "object" || option === null) {
     throw error(
-      `option "metrics" must be true, false or { exclude: [metric names] }, got ${String(option)}.`,
+      `option "metrics" must be true, false or { exclude?: [metric names], cost?: boolean }, got ${String(option)}.`,
     );
   }
-  const exclude: unknown = option.exclude;
+  if (option.cost !== undefined && typeof option.cost !== "boolean") {
+    throw error(`option "metrics.cost" must be true or false, got ${String(option.cost)}.`);
+  }
+  return { exclude: excludedMetrics(option.exclude, error), cost: option.cost ?? false };
+}
+
+function excludedMetrics(
+  exclude: unknown,
+  error: (message: string) => TypeError,
+): ReadonlySet<GenAIMetricName> {
   if (exclude === undefined) return new Set();
   const known: readonly string[] = GEN_AI_METRIC_NAMES;
   if (!Array.isArray(exclude)) {
@@ -274,10 +289,15 @@ export function resolveHandlerOptions(
       'option "meterProvider" must be an OpenTelemetry MeterProvider, e.g. an SDK MeterProvider.',
     );
   }
-  const excludedMetrics = metricsExcluded(options.metrics);
+  const selection = metricsSelection(options.metrics);
   const cost = typeof options.cost === "object" && options.cost !== null ? options.cost : undefined;
   if (options.cost !== undefined && typeof options.cost !== "boolean" && cost === undefined) {
     throw configError('option "cost" must be true, false or { prices?, langfuse? }.');
+  }
+  if (selection.cost && options.cost === false) {
+    throw configError(
+      'option "metrics.cost" counts the cost of each call, which "cost: false" turns off: drop one of the two.',
+    );
   }
   if (
     cost?.langfuse !== undefined &&
@@ -313,9 +333,10 @@ export function resolveHandlerOptions(
     langfuse: options.langfuseAttributes ?? true,
     showInternalRuns: options.showInternalRuns ?? false,
     meterProvider: options.meterProvider,
-    // Excluding every metric is metrics off.
-    metrics: options.metrics !== false && excludedMetrics.size < GEN_AI_METRIC_NAMES.length,
-    excludedMetrics,
+    // Excluding every metric, with no cost counter, is metrics off.
+    metrics:
+      options.metrics !== false && (selection.exclude.size < GEN_AI_METRIC_NAMES.length || selection.cost),
+    metricsSelection: selection,
     cost: { enabled: options.cost !== false, prices: cost?.prices, langfuse: cost?.langfuse ?? false },
     maxOpenRuns: positiveInteger("maxOpenRuns", options.maxOpenRuns, DEFAULT_MAX_OPEN_RUNS),
     maxRecentTraces: positiveInteger("maxRecentTraces", options.maxRecentTraces, DEFAULT_MAX_RECENT_TRACES),

@@ -6,6 +6,7 @@ import { tool } from "@langchain/core/tools";
 import { ChatOpenAI } from "@langchain/openai";
 import {
   AggregationTemporality,
+  DataPointType,
   type HistogramMetricData,
   MeterProvider,
   MetricReader,
@@ -288,6 +289,37 @@ describe("metrics, cost and request totals through the handler", () => {
     expect(metrics.get("gen_ai.client.operation.time_to_first_chunk")?.dataPoints[0].value.count).to.equal(1);
     // The spans keep everything: exclusion is about metrics only.
     expect(root(tracing.spans()).attributes["langchain_otel.request.tool_calls"]).to.equal(1);
+  });
+
+  it("metrics.cost counts each priced call's cost, with the duration's attributes, sampled or not", async () => {
+    for (const sampler of [undefined, new AlwaysOffSampler()]) {
+      const { handler } = traced({ metrics: { cost: true } }, sampler);
+      await ragPipeline(true).invoke({ question: "Can I return A-1?" }, { callbacks: [handler] });
+      const { resourceMetrics } = await reader.collect();
+      const cost = resourceMetrics.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .find((metric) => metric.descriptor.name === "langchain_otel.client.cost");
+      expect(cost?.descriptor.unit).to.equal("{USD}");
+      expect(cost?.dataPointType).to.equal(DataPointType.SUM);
+      expect(cost?.dataPoints).to.have.length(1);
+      expect(cost?.dataPoints[0].attributes).to.deep.equal({
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "server.address": "127.0.0.1",
+        "server.port": Number(new URL(server.baseURL).port),
+      });
+      expect(cost?.dataPoints[0].value).to.be.closeTo(priceOf(FIRST) + priceOf(SECOND), 1e-12);
+      await tracing.shutdown();
+    }
+  });
+
+  it("no cost counter unless asked for", async () => {
+    const { handler } = traced();
+    await ragPipeline(false).invoke({ question: "Can I return A-1?" }, { callbacks: [handler] });
+    expect((await histograms()).has("langchain_otel.client.cost")).to.equal(false);
+    expect((await histograms()).has("gen_ai.client.token.usage")).to.equal(true);
   });
 
   it("metrics.exclude naming every metric is metrics off", async () => {

@@ -530,9 +530,19 @@ describe("OpenTelemetryCallbackHandler", () => {
         /"metrics\.exclude" must be a list of metric names/,
       ],
       [
+        "metrics.cost with cost: false (nothing to count)",
+        () => new OpenTelemetryCallbackHandler({ metrics: { cost: true }, cost: false }),
+        /"metrics\.cost" counts the cost of each call, which "cost: false" turns off/,
+      ],
+      [
+        "metrics.cost that is not a boolean",
+        () => new OpenTelemetryCallbackHandler({ metrics: { cost: "yes" as never } }),
+        /"metrics\.cost" must be true or false/,
+      ],
+      [
         "a metrics option of the wrong type",
         () => new OpenTelemetryCallbackHandler({ metrics: "on" as never }),
-        /"metrics" must be true, false or \{ exclude/,
+        /"metrics" must be true, false or \{ exclude\?/,
       ],
     ];
     for (const [what, build, message] of cases) {

@@ -107,12 +107,14 @@ describe("setupTracing: metrics", () => {
     expect(setUp({ register: false }).meterProvider).not.to.equal(undefined);
   });
 
-  it("hands metrics.exclude to its handler: the GenAI metrics arrive over OTLP without the excluded ones", async () => {
+  it("hands metrics.exclude and metrics.cost to its handler: the metrics arrive over OTLP, the excluded ones not", async () => {
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
     const setup = setUp({
       register: false,
       console: { write: () => {} },
-      metrics: { exclude: ["gen_ai.client.token.usage", "gen_ai.execute_tool.duration"] },
+      metrics: { exclude: ["gen_ai.client.token.usage", "gen_ai.execute_tool.duration"], cost: true },
+      // ScriptedChatModel's gpt-test is in no price table: priced here, USD per million tokens.
+      cost: { prices: { "gpt-test": { input: 1, output: 2 } } },
     });
     const lookup = tool(async ({ id }: { id: string }) => `order ${id}`, {
       name: "lookup",
@@ -125,6 +127,9 @@ describe("setupTracing: metrics", () => {
     }).invoke("where is A-1?", { callbacks: [setup.handler] });
     await setup.flush();
     await receiver.waitForMetric("gen_ai.client.operation.duration");
+    // 120 input and 30 output tokens per ScriptedChatModel call.
+    const cost = await receiver.waitForMetric("langchain_otel.client.cost");
+    expect(cost.dataPoints[0].value).to.be.closeTo((120 * 1 + 30 * 2) / 1e6, 1e-12);
     const names = new Set(receiver.metrics().map((metric) => metric.name));
     expect(names.has("gen_ai.client.token.usage")).to.equal(false);
     expect(names.has("gen_ai.execute_tool.duration")).to.equal(false);

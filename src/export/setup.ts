@@ -300,7 +300,7 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
     tracerProvider: provider,
     metrics:
       typeof metricsOption === "object" && metricsOption !== null
-        ? { exclude: metricsOption.exclude }
+        ? { exclude: metricsOption.exclude, cost: metricsOption.cost }
         : metricsOption !== false,
     ...(meterProvider !== undefined ? { meterProvider } : {}),
   });

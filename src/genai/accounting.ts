@@ -2,7 +2,7 @@ import type { Span } from "@opentelemetry/api";
 import { LANGFUSE_OBSERVATION_COST_DETAILS } from "../langfuse/attributes.js";
 import { METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK } from "./attributes.js";
 import type { PriceTable } from "./cost.js";
-import type { GenAIMetrics } from "./metrics.js";
+import { type GenAIMetrics, METRIC_COST } from "./metrics.js";
 import type { InferenceCall, ModelResponse } from "./records.js";
 import { type RequestTotals, roundUsd } from "./totals.js";
 
@@ -43,10 +43,13 @@ export class CallAccounting {
     private readonly langfuseCost: boolean | readonly string[],
   ) {
     this.keepsChunkTimes = metrics?.records(METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK) ?? false;
+    this.countsCost = metrics?.records(METRIC_COST) ?? false;
   }
 
   /** Whether streamed chunk times are worth keeping (for the time per output chunk). */
   readonly keepsChunkTimes: boolean;
+  /** Whether the metrics count each call's cost: then it is priced, span or no span. */
+  private readonly countsCost: boolean;
 
   /** A model call started: the price table starts loading off the caller's path, once. */
   inferenceStarted(): void {
@@ -56,8 +59,10 @@ export class CallAccounting {
   inferenceEnded(call: InferenceCall, outcome: InferenceOutcome): void {
     const response = outcome.response;
     const usage = response?.usage;
-    if (outcome.span !== undefined || outcome.totals !== undefined) {
-      const cost = this.prices.costOf({
+    const metrics = this.metrics !== undefined && outcome.metrics;
+    let cost: number | undefined;
+    if (outcome.span !== undefined || outcome.totals !== undefined || (metrics && this.countsCost)) {
+      cost = this.prices.costOf({
         provider: call.provider,
         responseModel: response?.model,
         requestModel: call.requestModel,
@@ -66,7 +71,7 @@ export class CallAccounting {
       if (cost !== undefined && outcome.span !== undefined) this.setCost(outcome.span, cost, call, response);
       outcome.totals?.addModelCall(usage, cost);
     }
-    if (this.metrics === undefined || !outcome.metrics) return;
+    if (this.metrics === undefined || !metrics) return;
     const chunkTimes = call.chunkTimes;
     this.metrics.recordInference({
       operation: call.operation,
@@ -81,6 +86,7 @@ export class CallAccounting {
       timeToFirstChunkS:
         outcome.firstChunkAt === undefined ? undefined : (outcome.firstChunkAt - outcome.startedAt) / 1000,
       chunkIntervalsS: chunkTimes !== undefined && chunkTimes.length > 1 ? intervals(chunkTimes) : undefined,
+      costUsd: cost,
     });
   }
 

@@ -1,4 +1,10 @@
-import { type Attributes, type Histogram, type MeterProvider, metrics } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  metrics,
+} from "@opentelemetry/api";
 import { SCOPE_NAME, VERSION } from "../version.js";
 import {
   ATTR_ERROR_TYPE,
@@ -55,6 +61,8 @@ export interface InferenceMetricRecord {
   usage?: TokenUsage;
   /** Streamed calls only: from the call's start to the first chunk, in seconds. */
   timeToFirstChunkS?: number;
+  /** The call's estimated cost in USD, when it was priced. */
+  costUsd?: number;
   /**
    * Streamed calls only: for each chunk after the first, the seconds since the previous chunk
    * (semconv: "recorded for each chunk received after the first one, measured as the time elapsed
@@ -74,6 +82,20 @@ export const GEN_AI_METRIC_NAMES = [
 ] as const;
 export type GenAIMetricName = (typeof GEN_AI_METRIC_NAMES)[number];
 
+/**
+ * The estimated cost of model calls in USD, a counter in this package's own namespace (no GenAI
+ * convention names one), recorded only when asked for (`metrics: { cost: true }`).
+ */
+export const METRIC_COST = "langchain_otel.client.cost";
+
+/** What the metrics record besides the defaults, and what they leave out. */
+export interface GenAIMetricsSelection {
+  /** Metrics never to record: no instrument is made for them. Default: none. */
+  exclude?: ReadonlySet<GenAIMetricName>;
+  /** Also count each priced call's cost (`langchain_otel.client.cost`). Default false. */
+  cost?: boolean;
+}
+
 /** Most attribute sets kept for reuse; past it the oldest is dropped (and rebuilt when needed again). */
 export const MAX_CACHED_ATTRIBUTE_SETS = 1000;
 
@@ -85,6 +107,7 @@ interface Instruments {
   timePerOutputChunk: Histogram | undefined;
   toolDuration: Histogram | undefined;
   agentDuration: Histogram | undefined;
+  cost: Counter | undefined;
 }
 
 /** The attribute sets of one (operation, provider, models, server): built once, shared by every call. */
@@ -111,28 +134,30 @@ export class GenAIMetrics {
    * @param meterProvider where the instruments come from. Default: the global provider, looked up
    *   again on each record. The metrics API has no proxy (unlike tracing), so a provider registered
    *   after this object was made is still picked up.
-   * @param exclude metrics never to record: no instrument is made for them. A View that drops a
-   *   metric saves its export, not its cost: the SDK still hashes each measurement's attributes.
+   * @param selection metrics left out (no instrument is made for them: a View that drops a metric
+   *   saves its export, not its cost, since the SDK still hashes each measurement's attributes),
+   *   and the cost counter, off by default.
    */
   constructor(
     meterProvider?: MeterProvider,
-    private readonly exclude: ReadonlySet<GenAIMetricName> = new Set(),
+    private readonly selection: GenAIMetricsSelection = {},
   ) {
     if (meterProvider === undefined) {
       this.global = metrics.getMeterProvider();
-      this.instruments = createInstruments(this.global, exclude);
+      this.instruments = createInstruments(this.global, selection);
     } else {
-      this.instruments = createInstruments(meterProvider, exclude);
+      this.instruments = createInstruments(meterProvider, selection);
     }
   }
 
-  /** Whether `name` is recorded (not excluded). */
-  records(name: GenAIMetricName): boolean {
-    return !this.exclude.has(name);
+  /** Whether `name` is recorded: a default metric not excluded, or the cost counter when asked for. */
+  records(name: GenAIMetricName | typeof METRIC_COST): boolean {
+    if (name === METRIC_COST) return this.selection.cost === true;
+    return this.selection.exclude?.has(name) !== true;
   }
 
   recordInference(call: InferenceMetricRecord): void {
-    const { operationDuration, tokenUsage, timeToFirstChunk, timePerOutputChunk } = this.current();
+    const { operationDuration, tokenUsage, timeToFirstChunk, timePerOutputChunk, cost } = this.current();
     const attributes = this.attributesOf(call);
     const { errorType, usage } = call;
     operationDuration?.record(
@@ -152,6 +177,7 @@ export class GenAIMetrics {
         timePerOutputChunk.record(intervals[i], attributes.base);
       }
     }
+    if (call.costUsd !== undefined && call.costUsd > 0) cost?.add(call.costUsd, attributes.base);
   }
 
   /** A finished tool execution: `gen_ai.execute_tool.duration` (development conventions). */
@@ -187,7 +213,7 @@ export class GenAIMetrics {
       const provider = metrics.getMeterProvider();
       if (provider !== this.global) {
         this.global = provider;
-        this.instruments = createInstruments(provider, this.exclude);
+        this.instruments = createInstruments(provider, this.selection);
       }
     }
     return this.instruments;
@@ -255,8 +281,9 @@ function remember<T>(cache: Map<string, T>, key: string, value: T): void {
   cache.set(key, value);
 }
 
-function createInstruments(provider: MeterProvider, exclude: ReadonlySet<GenAIMetricName>): Instruments {
+function createInstruments(provider: MeterProvider, selection: GenAIMetricsSelection): Instruments {
   const meter = provider.getMeter(SCOPE_NAME, VERSION);
+  const exclude = selection.exclude ?? new Set<GenAIMetricName>();
   const duration = (name: GenAIMetricName, description: string): Histogram | undefined =>
     exclude.has(name)
       ? undefined
@@ -287,5 +314,12 @@ function createInstruments(provider: MeterProvider, exclude: ReadonlySet<GenAIMe
       METRIC_GEN_AI_INVOKE_AGENT_DURATION,
       "The end-to-end duration of a single agent invocation.",
     ),
+    cost:
+      selection.cost === true
+        ? meter.createCounter(METRIC_COST, {
+            description: "Estimated cost of model calls, from the price table (langchain-otel).",
+            unit: "{USD}",
+          })
+        : undefined,
   };
 }
