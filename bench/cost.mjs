@@ -110,6 +110,11 @@ try {
     }),
   );
   const toolUs = perCall(100_000, (i) => genAIMetrics.recordTool("search", (i % 100) / 50));
+  // The opt-in cost counter (`metrics: { cost: true }`): one more measurement per priced call.
+  const counting = new GenAIMetrics(provider, { cost: true });
+  const withCostUs = perCall(100_000, (i) =>
+    counting.recordInference({ ...record, durationS: (i % 100) / 10, costUsd: 0.00021 }),
+  );
   // A long stream's time per output chunk, left out two ways: the handler's `metrics.exclude`
   // (no instrument, nothing measured) and a View that drops it (the SDK still takes each record).
   const PER_CHUNK = "gen_ai.client.operation.time_per_output_chunk";
@@ -119,7 +124,7 @@ try {
     timeToFirstChunkS: 0.2,
     chunkIntervalsS: [0.02, 0.03, 0.02, 0.05, 0.01, 0.02, 0.03, 0.02, 0.04, 0.02],
   });
-  const excluding = new GenAIMetrics(provider, new Set([PER_CHUNK]));
+  const excluding = new GenAIMetrics(provider, { exclude: new Set([PER_CHUNK]) });
   const excludedUs = perCall(100_000, (i) => excluding.recordInference(streamedCall(i)));
   const { AggregationType } = metricsSdk("sdk");
   const dropping = new GenAIMetrics(
@@ -166,6 +171,7 @@ try {
   metricsLine = [
     `metrics, SDK MeterProvider: recordInference ${fixed(recordUs)} µs (duration + 2 token counts),`,
     `streamed with 10 chunks ${fixed(streamedUs)} µs, recordTool ${fixed(toolUs)} µs;`,
+    `with the cost counter (metrics.cost) ${fixed(withCostUs)} µs;`,
     `\nstreamed with 10 chunks, time_per_output_chunk excluded (metrics.exclude) ${fixed(excludedUs)} µs,`,
     `dropped by a View instead ${fixed(droppedUs)} µs;`,
     `no-op global provider ${fixed(noopUs)} µs\n`,
