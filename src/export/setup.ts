@@ -26,7 +26,7 @@ import { ConsoleWaterfallExporter, type WaterfallExporterOptions } from "./water
 /** Where `setupTracing` sends spans. */
 export type ExporterChoice = "langfuse" | "otlp" | "console";
 
-/** Metrics settings of `setupTracing()`: the handler's (`exclude`) and the export interval. */
+/** Metrics settings of `setupTracing()`: the handler's (`exclude`, `cost`) and the export interval. */
 export interface SetupMetricsOptions extends MetricsOptions {
   /** Milliseconds between two exports. Default: `OTEL_METRIC_EXPORT_INTERVAL`, else 60000. */
   exportIntervalMillis?: number;
@@ -60,7 +60,7 @@ export interface SetupTracingOptions
    * GenAI metrics. Exported over OTLP (a `MeterProvider` with a periodic reader) when an OTLP
    * metrics endpoint is configured (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` or
    * `OTEL_EXPORTER_OTLP_ENDPOINT`) and `OTEL_METRICS_EXPORTER` is not `none`; an object sets the
-   * export interval and the metrics the handler leaves out (`exclude`, as its `metrics` option).
+   * export interval, and what the handler leaves out or adds (`exclude`, `cost`: its `metrics` option).
    * `false`: no meter provider, and the handler records no metrics. Default true.
    */
   metrics?: boolean | SetupMetricsOptions;
