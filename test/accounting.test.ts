@@ -109,6 +109,16 @@ describe("metrics, cost and request totals through the handler", () => {
     ]).withConfig({ runName: "rag" });
   }
 
+  /** The metric attributes of the pipelines' gpt-4o-mini calls to the local server. */
+  const callAttributes = () => ({
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": "openai",
+    "gen_ai.request.model": "gpt-4o-mini",
+    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+    "server.address": "127.0.0.1",
+    "server.port": Number(new URL(server.baseURL).port),
+  });
+
   const root = (spans: ReadableSpan[]) =>
     spans.find((span) => span.parentSpanContext === undefined) as ReadableSpan;
 
@@ -145,16 +155,8 @@ describe("metrics, cost and request totals through the handler", () => {
       const metrics = await histograms();
       const duration = metrics.get("gen_ai.client.operation.duration");
       expect(duration?.descriptor.unit).to.equal("s");
-      const port = Number(new URL(server.baseURL).port);
       expect(duration?.dataPoints).to.have.length(1);
-      expect(duration?.dataPoints[0].attributes).to.deep.equal({
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "openai",
-        "gen_ai.request.model": "gpt-4o-mini",
-        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-        "server.address": "127.0.0.1",
-        "server.port": port,
-      });
+      expect(duration?.dataPoints[0].attributes).to.deep.equal(callAttributes());
       expect(duration?.dataPoints[0].value.count).to.equal(2);
       const usage = metrics.get("gen_ai.client.token.usage");
       expect(usage?.descriptor.unit).to.equal("{token}");
@@ -302,14 +304,7 @@ describe("metrics, cost and request totals through the handler", () => {
       expect(cost?.descriptor.unit).to.equal("{USD}");
       expect(cost?.dataPointType).to.equal(DataPointType.SUM);
       expect(cost?.dataPoints).to.have.length(1);
-      expect(cost?.dataPoints[0].attributes).to.deep.equal({
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "openai",
-        "gen_ai.request.model": "gpt-4o-mini",
-        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-        "server.address": "127.0.0.1",
-        "server.port": Number(new URL(server.baseURL).port),
-      });
+      expect(cost?.dataPoints[0].attributes).to.deep.equal(callAttributes());
       expect(cost?.dataPoints[0].value).to.be.closeTo(priceOf(FIRST) + priceOf(SECOND), 1e-12);
       await tracing.shutdown();
     }
