@@ -83,7 +83,7 @@ const calcPrice = perCall(2000, () => {
 let metricsLine = "metrics: @opentelemetry/sdk-metrics not installed, skipped";
 try {
   const { metricsSdk } = await import("./metrics-sdk.mjs");
-  const { MeterProvider, MetricReader } = metricsSdk("sdk");
+  const { AggregationType, MeterProvider, MetricReader } = metricsSdk("sdk");
   class Reader extends MetricReader {
     async onForceFlush() {}
     async onShutdown() {}
@@ -126,7 +126,6 @@ try {
   });
   const excluding = new GenAIMetrics(provider, { exclude: new Set([PER_CHUNK]) });
   const excludedUs = perCall(100_000, (i) => excluding.recordInference(streamedCall(i)));
-  const { AggregationType } = metricsSdk("sdk");
   const dropping = new GenAIMetrics(
     new MeterProvider({
       readers: [new Reader()],

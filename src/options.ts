@@ -90,7 +90,7 @@ export interface OpenTelemetryCallbackHandlerOptions {
   /**
    * Record the GenAI client metrics (token usage, operation duration, time to first chunk, time
    * per output chunk, tool and agent durations), sampled or not. Default true. An object records
-   * them all but those its `exclude` names.
+   * them all but those its `exclude` names, and adds the cost counter when its `cost` is true.
    */
   metrics?: boolean | MetricsOptions;
   /**

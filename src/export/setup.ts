@@ -298,10 +298,8 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
   const handler = new OpenTelemetryCallbackHandler({
     ...handlerOptions,
     tracerProvider: provider,
-    metrics:
-      typeof metricsOption === "object" && metricsOption !== null
-        ? { exclude: metricsOption.exclude, cost: metricsOption.cost }
-        : metricsOption !== false,
+    // The handler reads its own fields of the object (`exclude`, `cost`); undefined is its default.
+    metrics: metricsOption,
     ...(meterProvider !== undefined ? { meterProvider } : {}),
   });
 

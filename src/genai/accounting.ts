@@ -59,9 +59,14 @@ export class CallAccounting {
   inferenceEnded(call: InferenceCall, outcome: InferenceOutcome): void {
     const response = outcome.response;
     const usage = response?.usage;
-    const metrics = this.metrics !== undefined && outcome.metrics;
+    // Undefined when metrics are off, or another instrumentation records this call's.
+    const metrics = outcome.metrics ? this.metrics : undefined;
     let cost: number | undefined;
-    if (outcome.span !== undefined || outcome.totals !== undefined || (metrics && this.countsCost)) {
+    if (
+      outcome.span !== undefined ||
+      outcome.totals !== undefined ||
+      (metrics !== undefined && this.countsCost)
+    ) {
       cost = this.prices.costOf({
         provider: call.provider,
         responseModel: response?.model,
@@ -71,9 +76,9 @@ export class CallAccounting {
       if (cost !== undefined && outcome.span !== undefined) this.setCost(outcome.span, cost, call, response);
       outcome.totals?.addModelCall(usage, cost);
     }
-    if (this.metrics === undefined || !metrics) return;
+    if (metrics === undefined) return;
     const chunkTimes = call.chunkTimes;
-    this.metrics.recordInference({
+    metrics.recordInference({
       operation: call.operation,
       provider: call.provider,
       requestModel: call.requestModel,

@@ -283,23 +283,28 @@ function remember<T>(cache: Map<string, T>, key: string, value: T): void {
 
 function createInstruments(provider: MeterProvider, selection: GenAIMetricsSelection): Instruments {
   const meter = provider.getMeter(SCOPE_NAME, VERSION);
-  const exclude = selection.exclude ?? new Set<GenAIMetricName>();
-  const duration = (name: GenAIMetricName, description: string): Histogram | undefined =>
-    exclude.has(name)
+  const histogram = (
+    name: GenAIMetricName,
+    description: string,
+    unit: string,
+    buckets: readonly number[],
+  ): Histogram | undefined =>
+    selection.exclude?.has(name)
       ? undefined
       : meter.createHistogram(name, {
           description,
-          unit: "s",
-          advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
+          unit,
+          advice: { explicitBucketBoundaries: [...buckets] },
         });
+  const duration = (name: GenAIMetricName, description: string) =>
+    histogram(name, description, "s", DURATION_BUCKETS);
   return {
-    tokenUsage: exclude.has(METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
-      ? undefined
-      : meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
-          description: "Number of input and output tokens used.",
-          unit: "{token}",
-          advice: { explicitBucketBoundaries: [...TOKEN_BUCKETS] },
-        }),
+    tokenUsage: histogram(
+      METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+      "Number of input and output tokens used.",
+      "{token}",
+      TOKEN_BUCKETS,
+    ),
     operationDuration: duration(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, "GenAI operation duration."),
     timeToFirstChunk: duration(
       METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
