@@ -157,10 +157,17 @@ export interface ResolvedHandlerOptions {
   metrics: boolean;
   /** Which metrics (`metrics.exclude`, `metrics.cost`), when `metrics` is true. */
   metricsSelection: Required<GenAIMetricsSelection>;
-  cost: { enabled: boolean; prices: Record<string, ModelPrices> | undefined; langfuse: boolean | string[] };
+  cost: CostSelection;
   maxOpenRuns: number;
   maxRecentTraces: number;
   orphanTimeoutMs: number;
+}
+
+/** The `cost` option with its defaults applied. */
+export interface CostSelection {
+  enabled: boolean;
+  prices: Record<string, ModelPrices> | undefined;
+  langfuse: boolean | string[];
 }
 
 /** "auto": inference spans that give way to a provider instrumentation's; "always"; "never". */
@@ -222,6 +229,34 @@ export function metricsSelection(
     throw error(`option "metrics.cost" must be true or false, got ${String(option.cost)}.`);
   }
   return { exclude: excludedMetrics(option.exclude, error), cost: option.cost ?? false };
+}
+
+/**
+ * The `cost` option, checked (the handler's and `traceEmbeddings`'): `countsCost` is `metrics.cost`,
+ * which needs the cost on. `error` makes the setup error.
+ */
+export function costSelection(
+  option: boolean | CostOptions | undefined,
+  countsCost: boolean,
+  error: (message: string) => TypeError = configError,
+): CostSelection {
+  const cost = typeof option === "object" && option !== null ? option : undefined;
+  if (option !== undefined && typeof option !== "boolean" && cost === undefined) {
+    throw error('option "cost" must be true, false or { prices?, langfuse? }.');
+  }
+  if (countsCost && option === false) {
+    throw error(
+      'option "metrics.cost" counts the cost of each call, which "cost: false" turns off: drop one of the two.',
+    );
+  }
+  if (
+    cost?.langfuse !== undefined &&
+    typeof cost.langfuse !== "boolean" &&
+    !(Array.isArray(cost.langfuse) && cost.langfuse.every((model) => typeof model === "string"))
+  ) {
+    throw error('option "cost.langfuse" must be true, false or a list of model names.');
+  }
+  return { enabled: option !== false, prices: cost?.prices, langfuse: cost?.langfuse ?? false };
 }
 
 function excludedMetrics(
@@ -290,22 +325,7 @@ export function resolveHandlerOptions(
     );
   }
   const selection = metricsSelection(options.metrics);
-  const cost = typeof options.cost === "object" && options.cost !== null ? options.cost : undefined;
-  if (options.cost !== undefined && typeof options.cost !== "boolean" && cost === undefined) {
-    throw configError('option "cost" must be true, false or { prices?, langfuse? }.');
-  }
-  if (selection.cost && options.cost === false) {
-    throw configError(
-      'option "metrics.cost" counts the cost of each call, which "cost: false" turns off: drop one of the two.',
-    );
-  }
-  if (
-    cost?.langfuse !== undefined &&
-    typeof cost.langfuse !== "boolean" &&
-    !(Array.isArray(cost.langfuse) && cost.langfuse.every((model) => typeof model === "string"))
-  ) {
-    throw configError('option "cost.langfuse" must be true, false or a list of model names.');
-  }
+  const cost = costSelection(options.cost, selection.cost);
   if (options.mask !== undefined && typeof options.mask !== "function") {
     throw configError('option "mask" must be a function (value: string, attribute: string) => string.');
   }
@@ -337,7 +357,7 @@ export function resolveHandlerOptions(
     metrics:
       options.metrics !== false && (selection.exclude.size < GEN_AI_METRIC_NAMES.length || selection.cost),
     metricsSelection: selection,
-    cost: { enabled: options.cost !== false, prices: cost?.prices, langfuse: cost?.langfuse ?? false },
+    cost,
     maxOpenRuns: positiveInteger("maxOpenRuns", options.maxOpenRuns, DEFAULT_MAX_OPEN_RUNS),
     maxRecentTraces: positiveInteger("maxRecentTraces", options.maxRecentTraces, DEFAULT_MAX_RECENT_TRACES),
     orphanTimeoutMs: positiveInteger("orphanTimeoutMs", options.orphanTimeoutMs, DEFAULT_ORPHAN_TIMEOUT_MS),
