@@ -42,6 +42,7 @@ const calls = [
   { provider: "anthropic", responseModel: "claude-sonnet-4-5-20250929", usage }, // tiered
   { provider: "deepseek", responseModel: "deepseek-chat", usage }, // daily time window
   { provider: "openai", responseModel: "alias-the-table-lacks", requestModel: "gpt-4o", usage }, // fallback
+  { provider: "openai", requestModel: "text-embedding-3-small", usage: { inputTokens: 1200 } }, // traceEmbeddings
 ];
 
 const microseconds = (ns) => Number(ns) / 1000;
@@ -186,8 +187,8 @@ console.log(
   [
     `first costOf (loads the table, resolves gpt-4o-mini): ${fixed(firstUs / 1000, 1)} ms, $${firstCost}`,
     `first costOf of another model (table loaded): ${fixed(secondModelUs)} µs; then ${resolveUs.map((us) => fixed(us)).join(", ")} µs`,
-    `warm costOf, 5 calls mixed: ${fixed(warm, 3)} µs per call`,
-    `warm costOf each: ${calls.map((call, i) => `${call.responseModel} ${fixed(warmEach[i], 3)}`).join(", ")} µs`,
+    `warm costOf, ${calls.length} calls mixed: ${fixed(warm, 3)} µs per call`,
+    `warm costOf each: ${calls.map((call, i) => `${call.responseModel ?? call.requestModel} ${fixed(warmEach[i], 3)}`).join(", ")} µs`,
     `calcPrice itself (gpt-4o-mini-2024-07-18): ${fixed(calcPrice)} µs per call`,
     metricsLine,
   ].join("\n"),

@@ -12,7 +12,10 @@ import {
   type TracerProvider,
   trace,
 } from "@opentelemetry/api";
+import { bridgedRun } from "./context/bridge.js";
+import { CallAccounting } from "./genai/accounting.js";
 import { ContentCapture, type ContentMask } from "./genai/capture.js";
+import { PriceTable } from "./genai/cost.js";
 import {
   type EmbeddingsRequest,
   embeddingsRequestAttributes,
@@ -22,7 +25,9 @@ import {
   setEmbeddingsResult,
 } from "./genai/embeddings.js";
 import { errorMessage, errorType, isCancellation, recordCancellation, recordError } from "./genai/errors.js";
-import { type GenAIMetricName, GenAIMetrics } from "./genai/metrics.js";
+import { GenAIMetrics, type GenAIMetricsSelection } from "./genai/metrics.js";
+import type { InferenceCall } from "./genai/records.js";
+import type { RequestTotals } from "./genai/totals.js";
 import {
   OPENAI_RESPONSE_METHOD,
   readEmbeddingsProvider,
@@ -38,7 +43,10 @@ import {
 } from "./langfuse/attributes.js";
 import { setLevel, setUsageDetails } from "./langfuse/dialect.js";
 import {
+  type CostOptions,
+  type CostSelection,
   captureContentFromEnv,
+  costSelection,
   DEFAULT_MAX_CONTENT_LENGTH,
   type MetricsOptions,
   metricsSelection,
@@ -79,9 +87,16 @@ export interface TraceEmbeddingsOptions {
   meterProvider?: MeterProvider;
   /**
    * Record those two metrics. Default true. An object records them but those its `exclude` names,
-   * as the handler's `metrics` option.
+   * and with `cost: true` also counts each priced call's cost, as the handler's `metrics` option.
    */
   metrics?: boolean | MetricsOptions;
+  /**
+   * The cost of each call in USD (`langchain_otel.cost_usd`), from its input tokens and the
+   * `@pydantic/genai-prices` table, as the handler's `cost` option: `prices` per model name win
+   * over the table; `langfuse` also sends it to Langfuse. Inside a traced LangChain request (with
+   * the context bridge) the call's tokens and cost count in the request's totals. Default true.
+   */
+  cost?: boolean | CostOptions;
 }
 
 /** The options with every default applied. */
@@ -90,8 +105,8 @@ interface EmbeddingsTracing {
   capture: ContentCapture;
   langfuse: boolean;
   attributes: Attributes | undefined;
-  /** Undefined with `metrics: false`. */
-  metrics: GenAIMetrics | undefined;
+  /** The metrics (none with `metrics: false`), the cost and the request totals of each call. */
+  accounting: CallAccounting;
 }
 
 /** Marks a traced instance (a registered symbol: two copies of this package, ESM and CJS, agree). */
@@ -112,6 +127,8 @@ class EmbeddingsCall {
   /** Input tokens summed over the call's responses (one per batch), when the provider reports them. */
   inputTokens: number | undefined;
   context!: Context;
+  /** The totals of the traced request this call runs in, when there is one. */
+  totals: RequestTotals | undefined;
   readonly startedAt = performance.now();
 
   constructor(
@@ -168,17 +185,22 @@ function resolveOptions(options: TraceEmbeddingsOptions | undefined): Embeddings
       'option "attributes" must be an object of span attributes, e.g. { "app.tier": "search" }.',
     );
   }
-  // Embeddings are not priced: `metrics.cost` has nothing to count here.
-  const { exclude } = metricsSelection(given.metrics, optionsError);
+  const selection = metricsSelection(given.metrics, optionsError);
+  const cost = costSelection(given.cost, selection.cost, optionsError);
+  const langfuse = given.langfuseAttributes ?? true;
   const provider = given.tracerProvider ?? trace.getTracerProvider();
   const captureContent = given.captureContent ?? captureContentFromEnv() ?? true;
   return {
     tracer: given.tracer ?? provider.getTracer(SCOPE_NAME, VERSION),
     // The handler's budget: the same limits for the same content.
     capture: new ContentCapture(captureContent, given.mask, { maxChars, maxDepth: 20, maxItems: 1000 }),
-    langfuse: given.langfuseAttributes ?? true,
+    langfuse,
     attributes: given.attributes,
-    metrics: given.metrics === false ? undefined : metricsFor(given.meterProvider, exclude),
+    accounting: new CallAccounting(
+      given.metrics === false ? undefined : metricsFor(given.meterProvider, selection),
+      pricesOf(cost),
+      langfuse ? cost.langfuse : false,
+    ),
   };
 }
 
@@ -188,10 +210,10 @@ const metricsByProvider = new WeakMap<MeterProvider, GenAIMetrics>();
 
 function metricsFor(
   meterProvider: MeterProvider | undefined,
-  exclude: ReadonlySet<GenAIMetricName>,
+  selection: Required<GenAIMetricsSelection>,
 ): GenAIMetrics {
   // Rare enough to be made per traced instance; the SDK hands back the same instruments.
-  if (exclude.size > 0) return new GenAIMetrics(meterProvider, { exclude });
+  if (selection.exclude.size > 0 || selection.cost) return new GenAIMetrics(meterProvider, selection);
   if (meterProvider === undefined) {
     globalMetrics ??= new GenAIMetrics();
     return globalMetrics;
@@ -202,6 +224,24 @@ function metricsFor(
     metricsByProvider.set(meterProvider, found);
   }
   return found;
+}
+
+/** The price table without prices of the user's, shared by every traced instance (one cache of the table's answers). */
+let tablePrices: PriceTable | undefined;
+
+function pricesFor(cost: CostSelection): PriceTable {
+  if (!cost.enabled || cost.prices !== undefined) return new PriceTable(cost);
+  tablePrices ??= new PriceTable({ enabled: true });
+  return tablePrices;
+}
+
+/** `pricesFor`, with a bad price of the user's reported as this function's setup error. */
+function pricesOf(cost: CostSelection): PriceTable {
+  try {
+    return pricesFor(cost);
+  } catch (error) {
+    throw optionsError(errorMessage(error).replace(/^langchain-otel: /, ""));
+  }
 }
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
@@ -368,6 +408,9 @@ class EmbeddingsTracer {
       if (langfuse && span.isRecording()) capture.setJson(span, LANGFUSE_OBSERVATION_INPUT, () => input);
       const call = new EmbeddingsCall(instance, span, single, request);
       call.context = trace.setSpan(parent, span).setValue(ACTIVE_CALL, call);
+      // Made inside a traced LangChain run (the context bridge): its request's totals count this call.
+      call.totals = bridgedRun(parent)?.trace.totals;
+      this.config.accounting.inferenceStarted();
       return call;
     } catch (error) {
       diag.warn("langchain-otel: starting an embeddings span failed; the call runs untraced", error);
@@ -414,7 +457,8 @@ class EmbeddingsTracer {
 
   /**
    * What only the end can tell (usage for Langfuse, the server once the SDK client exists), and
-   * the call's metrics. `failure`: the call's `error.type`, when it failed.
+   * the call's metrics, cost and part of the request totals. `failure`: the call's `error.type`,
+   * when it failed.
    */
   private finish(call: EmbeddingsCall, failure: string | undefined): void {
     const { request, inputTokens } = call;
@@ -424,15 +468,26 @@ class EmbeddingsTracer {
       server = readEmbeddingsServer(call.instance);
       if (server !== undefined) call.span.setAttributes(serverAttributes(server));
     }
-    this.config.metrics?.recordInference({
+    const inference: InferenceCall = {
       operation: "embeddings",
       provider: request.provider,
       requestModel: request.model,
       serverAddress: server?.address,
       serverPort: server?.port,
-      durationS: (performance.now() - call.startedAt) / 1000,
+      chunkTimes: undefined,
+    };
+    this.config.accounting.inferenceEnded(inference, {
+      startedAt: call.startedAt,
+      endedAt: performance.now(),
+      firstChunkAt: undefined,
+      response:
+        inputTokens === undefined
+          ? undefined
+          : { finishReasons: [], generationReasons: [], usage: { inputTokens } },
       errorType: failure,
-      usage: inputTokens === undefined ? undefined : { inputTokens },
+      span: call.span.isRecording() ? call.span : undefined,
+      totals: call.totals,
+      metrics: true,
     });
   }
 }

@@ -332,7 +332,7 @@ export class RunLifecycle {
   /** Ends a recorded run's span; the outermost run of a trace first gets the request's totals. */
   endSpan(run: RunState): void {
     const totals = run.trace.totals;
-    if (totals !== undefined && run.parent === undefined && (totals.modelCalls > 0 || totals.toolCalls > 0))
+    if (totals !== undefined && run.parent === undefined && !totals.empty)
       run.span.setAttributes(totals.attributes());
     run.span.end();
   }

@@ -27,13 +27,15 @@ describe("the demo (npm run demo)", () => {
       expect(line(/^POST \/api\/chat/)).to.match(/ms$/);
       // The article's second question on one line: the request's tokens and cost.
       expect(line(/└─ rag-pipeline/)).to.match(
-        /request: 480 in \(128 cached\) \/ 59 out tokens · \$0\.0000\d\d · 2 model calls, 1 tool call$/,
+        /request: 588 in \(128 cached\) \/ 59 out tokens · \$0\.000\d\d\d · 2 model calls, 2 embeddings calls, 1 tool call$/,
       );
       expect(line(/retrieval KnowledgeBaseRetriever/)).to.include("2 documents");
       // The retriever is a vector search with a traced OpenAIEmbeddings: the articles, then the question.
       const embeddings = lines.filter((text) => text.includes("embeddings text-embedding-3-small"));
       expect(embeddings).to.have.length(2);
-      expect(embeddings[0]).to.match(/text-embedding-3-small · \d+ in tokens$/);
+      // Priced at text-embedding-3-small's $0.02 per million: 92 × 0.02 / 1e6, and 16 × 0.02 / 1e6.
+      expect(embeddings[0]).to.match(/text-embedding-3-small · 92 in tokens · \$0\.000002$/);
+      expect(embeddings[1]).to.match(/text-embedding-3-small · 16 in tokens · \$0\.00000032$/);
       expect(line(/execute_tool check_order/)).to.match(/call_/);
       const models = lines.filter((text) => text.includes("chat gpt-4o-mini"));
       // Each call's cost at gpt-4o-mini's prices: (84 × 0.15 + 128 × 0.075 + 18 × 0.6) / 1e6, (268 × 0.15 + 41 × 0.6) / 1e6.

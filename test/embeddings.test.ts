@@ -12,6 +12,7 @@ import {
   MetricReader,
 } from "@opentelemetry/sdk-metrics";
 import {
+  AlwaysOffSampler,
   InMemorySpanExporter,
   type Sampler,
   SamplingDecision,
@@ -252,6 +253,69 @@ describe("traceEmbeddings: real OpenAIEmbeddings against the local server", () =
     ]);
   });
 
+  it("cost: the table's price on the span ($0.02 per million input tokens), yours first, none when off", async () => {
+    const costOf = async (options: Parameters<typeof traced>[1]) => {
+      script = [{ promptTokens: 250_000 }];
+      await traced({}, options).embedQuery("refunds");
+      return tracing.spans().at(-1)?.attributes["langchain_otel.cost_usd"];
+    };
+    // text-embedding-3-small, as the table publishes it: $0.02 per million input tokens.
+    expect(await costOf({})).to.be.closeTo(250_000 * (0.02 / 1e6), 1e-12);
+    expect(await costOf({ cost: { prices: { [MODEL]: { input: 0.01, output: 0 } } } })).to.be.closeTo(
+      250_000 * (0.01 / 1e6),
+      1e-12,
+    );
+    expect(await costOf({ cost: false })).to.equal(undefined);
+    const span = tracing.spans().at(-1);
+    expect(span?.attributes).not.to.have.property("langfuse.observation.cost_details");
+    // For Langfuse, only when asked.
+    script = [{ promptTokens: 1000 }];
+    await traced({}, { cost: { langfuse: [MODEL] } }).embedQuery("refunds");
+    expect(tracing.spans().at(-1)?.attributes["langfuse.observation.cost_details"]).to.equal(
+      JSON.stringify({ total: 1000 * (0.02 / 1e6) }),
+    );
+  });
+
+  it("metrics.cost counts each priced call's cost, with the common attributes, sampled or not", async () => {
+    class CollectingReader extends MetricReader {
+      protected override async onForceFlush(): Promise<void> {}
+      protected override async onShutdown(): Promise<void> {}
+    }
+    const reader = new CollectingReader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    script = [{ promptTokens: 500_000 }, { promptTokens: 100_000 }];
+    await traced({}, { meterProvider, metrics: { cost: true } }).embedQuery("one");
+    // A span the sampler drops: no span, the cost still counted.
+    const droppedSpans = new InMemorySpanExporter();
+    const dropped = new NodeTracerProvider({
+      sampler: new AlwaysOffSampler(),
+      spanProcessors: [new SimpleSpanProcessor(droppedSpans)],
+    });
+    await traceEmbeddings(openai(), {
+      tracerProvider: dropped,
+      meterProvider,
+      metrics: { cost: true },
+    }).embedQuery("two");
+    expect(droppedSpans.getFinishedSpans()).to.have.length(0);
+    await dropped.shutdown();
+    expect(tracing.spans()).to.have.length(1);
+    const { resourceMetrics } = await reader.collect();
+    await meterProvider.shutdown();
+    const cost = resourceMetrics.scopeMetrics
+      .flatMap((scope) => scope.metrics)
+      .find((metric) => metric.descriptor.name === "langchain_otel.client.cost");
+    expect(cost?.dataPoints.map((point) => point.attributes)).to.deep.equal([
+      {
+        "gen_ai.operation.name": "embeddings",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": MODEL,
+        "server.address": "127.0.0.1",
+        "server.port": port(),
+      },
+    ]);
+    expect(cost?.dataPoints[0].value).to.be.closeTo(600_000 * (0.02 / 1e6), 1e-12);
+  });
+
   it("the operation, provider, model and server are given to the sampler", async () => {
     const seen: Attributes[] = [];
     const sampler: Sampler = {
@@ -449,6 +513,15 @@ describe("traceEmbeddings: any Embeddings", () => {
         () => traceEmbeddings(embeddings(), { metrics: { exclude: ["gen_ai.token.usage" as never] } }),
         /unknown metric "gen_ai\.token\.usage"; the metrics are: gen_ai\.client\.token\.usage/,
       ],
+      [
+        () => traceEmbeddings(embeddings(), { cost: false, metrics: { cost: true } }),
+        /"metrics\.cost" counts the cost of each call, which "cost: false" turns off/,
+      ],
+      [() => traceEmbeddings(embeddings(), { cost: "yes" as never }), /"cost" must be true, false or/],
+      [
+        () => traceEmbeddings(embeddings(), { cost: { prices: { m: { input: -1, output: 0 } } } }),
+        /cost\.prices\["m"\]\.input must be a non-negative number/,
+      ],
       [() => traceEmbeddings(Object.freeze(embeddings())), /not frozen or sealed/],
     ];
     for (const [setup, message] of cases) {
@@ -502,6 +575,44 @@ describe("traceEmbeddings: inside a retriever", () => {
     // This one needs the context bridge (LangChainContextManager, registered above): LangChain
     // does not make the retriever's span active while `_getRelevantDocuments` runs; the bridge does.
     expect(parentId(search)).to.equal(spanId(retrieval));
+  });
+
+  it("counts in the request's totals: tokens, cost and one embeddings call; the indexing outside any run does not", async () => {
+    const scripted = await startModelServer({
+      embeddings: (request) => ({ promptTokens: request.input.length === 1 ? 40_000 : 999 }),
+    });
+    try {
+      const embeddings = traceEmbeddings(
+        new OpenAIEmbeddings({
+          model: MODEL,
+          apiKey: "sk-test",
+          configuration: { baseURL: scripted.baseURL },
+          maxRetries: 0,
+        }),
+        { tracerProvider: tracing.provider },
+      );
+      const store = new InMemoryStore(embeddings, {});
+      await store.addDocuments([
+        { pageContent: "Returns are accepted within 30 days.", metadata: { id: "returns" } },
+        { pageContent: "Express shipping takes 2 days.", metadata: { id: "shipping" } },
+      ]);
+      await store.asRetriever(1).invoke("can I return it?", { callbacks: [tracing.handler] });
+    } finally {
+      await scripted.close();
+    }
+    const retrieval = tracing.span("retrieval VectorStoreRetriever");
+    expect(retrieval.attributes).to.include({
+      "langchain_otel.request.input_tokens": 40_000,
+      "langchain_otel.request.output_tokens": 0,
+      "langchain_otel.request.embeddings_calls": 1,
+      "langchain_otel.request.inference_calls": 0,
+      "langchain_otel.request.tool_calls": 0,
+    });
+    expect(retrieval.attributes["langchain_otel.request.cost_usd"]).to.be.closeTo(
+      40_000 * (0.02 / 1e6),
+      1e-12,
+    );
+    expect(retrieval.attributes).not.to.have.property("langchain_otel.request.unpriced_calls");
   });
 });
 

@@ -192,6 +192,16 @@ export function bridgedContext(base: Context): Context {
   return runContext(run);
 }
 
+/**
+ * The open run whose span `ctx` was made inside (through the bridge, or derived from such a
+ * context), or undefined: how an embeddings call finds the request it counts in.
+ */
+export function bridgedRun(ctx: Context): RunState | undefined {
+  if (live.size === 0) return undefined;
+  const from = ctx.getValue(BRIDGED_RUN);
+  return typeof from === "string" ? findRun(from) : undefined;
+}
+
 /** The context a run's body executes in: its span active, marked as bridged from it. */
 export function runContext(run: RunState): Context {
   const shown = visible(run) ?? run;

@@ -44,7 +44,10 @@ function firstLine(text: string, max = 120): string {
 /** USD as a short string: enough digits for a fraction of a cent. */
 function formatCost(usd: unknown): string | undefined {
   if (typeof usd !== "number" || !Number.isFinite(usd)) return undefined;
-  return `$${usd >= 0.01 ? usd.toFixed(4) : usd.toFixed(6)}`;
+  if (usd >= 0.01) return `$${usd.toFixed(4)}`;
+  if (usd >= 0.000001 || usd <= 0) return `$${usd.toFixed(6)}`;
+  // Below a millionth (a short embeddings call): two significant digits, not "$0.000000".
+  return `$${usd.toFixed(Math.min(10, Math.ceil(-Math.log10(usd)) + 1))}`;
 }
 
 /** `412 in (128 cached) / 38 out tokens`; just `92 in tokens` when there is no output count. */
@@ -65,8 +68,17 @@ function requestTotals(a: ReadableSpan["attributes"]): string | undefined {
   if (cost !== undefined)
     parts.push(a["langchain_otel.request.unpriced_calls"] ? `${cost} + unpriced calls` : cost);
   const calls = a["langchain_otel.request.inference_calls"];
+  const embeddings = a["langchain_otel.request.embeddings_calls"];
   const tools = a["langchain_otel.request.tool_calls"];
-  parts.push(`${calls} model call${calls === 1 ? "" : "s"}, ${tools} tool call${tools === 1 ? "" : "s"}`);
+  parts.push(
+    [
+      `${calls} model call${calls === 1 ? "" : "s"}`,
+      embeddings === undefined ? undefined : `${embeddings} embeddings call${embeddings === 1 ? "" : "s"}`,
+      `${tools} tool call${tools === 1 ? "" : "s"}`,
+    ]
+      .filter((part) => part !== undefined)
+      .join(", "),
+  );
   return parts.join(" · ");
 }
 

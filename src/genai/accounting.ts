@@ -74,7 +74,8 @@ export class CallAccounting {
         usage,
       });
       if (cost !== undefined && outcome.span !== undefined) this.setCost(outcome.span, cost, call, response);
-      outcome.totals?.addModelCall(usage, cost);
+      if (call.operation === "embeddings") outcome.totals?.addEmbeddingsCall(usage, cost);
+      else outcome.totals?.addModelCall(usage, cost);
     }
     if (metrics === undefined) return;
     const chunkTimes = call.chunkTimes;

@@ -70,9 +70,9 @@ export interface RetrievedDocument {
   content?: string;
 }
 
-/** A model call in flight, as its metrics, cost and request totals need it at its end. */
+/** A model call (an inference or an embeddings request) in flight, as its metrics, cost and request totals need it at its end. */
 export interface InferenceCall {
-  operation: InferenceOperation;
+  operation: InferenceOperation | "embeddings";
   provider: string | undefined;
   requestModel: string | undefined;
   serverAddress: string | undefined;

@@ -16,10 +16,12 @@ export const ATTR_REQUEST_COST = "langchain_otel.request.cost_usd";
 /** Named like the conventions' `gen_ai.invoke_agent.inference_calls` (development). */
 export const ATTR_REQUEST_INFERENCE_CALLS = "langchain_otel.request.inference_calls";
 export const ATTR_REQUEST_TOOL_CALLS = "langchain_otel.request.tool_calls";
+/** Embeddings calls traced inside the request (`traceEmbeddings`, with the context bridge). */
+export const ATTR_REQUEST_EMBEDDINGS_CALLS = "langchain_otel.request.embeddings_calls";
 /** Model calls with usage but no price (an unknown model): the cost total leaves them out. */
 export const ATTR_REQUEST_UNPRICED_CALLS = "langchain_otel.request.unpriced_calls";
 
-/** Running sums for one trace, fed at each model and tool run's end. */
+/** Running sums for one trace, fed at the end of each model call, embeddings call and tool run. */
 export class RequestTotals {
   inputTokens = 0;
   outputTokens = 0;
@@ -29,11 +31,31 @@ export class RequestTotals {
   pricedCalls = 0;
   unpricedCalls = 0;
   modelCalls = 0;
+  embeddingsCalls = 0;
   toolCalls = 0;
 
   /** A finished model call (failed ones too: they count as calls). `cost` undefined: no price. */
   addModelCall(usage: TokenUsage | undefined, cost: number | undefined): void {
     this.modelCalls++;
+    this.addUsage(usage, cost);
+  }
+
+  /** A finished embeddings call: its input tokens and cost count with the model calls'. */
+  addEmbeddingsCall(usage: TokenUsage | undefined, cost: number | undefined): void {
+    this.embeddingsCalls++;
+    this.addUsage(usage, cost);
+  }
+
+  addToolCall(): void {
+    this.toolCalls++;
+  }
+
+  /** Whether the request made any call these totals count: if not, the outermost span gets none. */
+  get empty(): boolean {
+    return this.modelCalls === 0 && this.embeddingsCalls === 0 && this.toolCalls === 0;
+  }
+
+  private addUsage(usage: TokenUsage | undefined, cost: number | undefined): void {
     if (usage !== undefined) {
       this.inputTokens += usage.inputTokens ?? 0;
       this.outputTokens += usage.outputTokens ?? 0;
@@ -46,10 +68,6 @@ export class RequestTotals {
     } else if (usage !== undefined) this.unpricedCalls++;
   }
 
-  addToolCall(): void {
-    this.toolCalls++;
-  }
-
   /** The attributes for the outermost span; cost only when at least one call was priced. */
   attributes(): Attributes {
     const attributes: Attributes = {
@@ -58,6 +76,7 @@ export class RequestTotals {
       [ATTR_REQUEST_INFERENCE_CALLS]: this.modelCalls,
       [ATTR_REQUEST_TOOL_CALLS]: this.toolCalls,
     };
+    if (this.embeddingsCalls > 0) attributes[ATTR_REQUEST_EMBEDDINGS_CALLS] = this.embeddingsCalls;
     if (this.cacheReadInputTokens > 0)
       attributes[ATTR_REQUEST_CACHE_READ_INPUT_TOKENS] = this.cacheReadInputTokens;
     if (this.reasoningOutputTokens > 0)
