@@ -230,11 +230,17 @@ export class RunLifecycle {
     kind: RunKind,
     name: string,
   ): RunState | undefined {
-    if (parentRunId === undefined) return undefined;
-    const parent = this.runs.get(parentRunId);
-    if (parent === undefined || parent.recording) return undefined;
+    const parent = this.unrecordedParent(parentRunId);
+    if (parent === undefined) return undefined;
     if (typeof runId !== "string" || this.runs.has(runId)) return parent;
     return this.openUnrecorded(runId, parent.span, parent, parent.parentContext, kind, name);
+  }
+
+  /** The parent run, when it is open and not recording (so neither is its child). */
+  unrecordedParent(parentRunId: string | undefined): RunState | undefined {
+    if (parentRunId === undefined) return undefined;
+    const parent = this.runs.get(parentRunId);
+    return parent === undefined || parent.recording ? undefined : parent;
   }
 
   /** A run whose span the sampler dropped: kept for parent links only, nothing read or written. */
@@ -314,7 +320,13 @@ export class RunLifecycle {
       return;
     }
     run.span.setAttributes(deferred.attributes);
-    deferred.capture?.();
+    try {
+      deferred.capture?.();
+    } catch (error) {
+      // Content is the one part read from the caller's values this late: losing it must not lose
+      // the span, which every end path closes right after this.
+      diag.warn("langchain-otel: capturing a model call's input failed; its span has no input", error);
+    }
   }
 
   /**
@@ -325,6 +337,8 @@ export class RunLifecycle {
     const run = this.runs.close(runId);
     if (run === undefined || run.hidden) return undefined;
     if (run.recording) return run;
+    // Metrics do not depend on sampling: an unrecorded agent's duration is still recorded.
+    this.accountRun(run, undefined);
     run.span.end();
     return undefined;
   }

@@ -3,6 +3,7 @@ import type { AIMessageChunk, BaseMessage } from "@langchain/core/messages";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
+import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { ChatOpenAI } from "@langchain/openai";
 import {
   AggregationTemporality,
@@ -209,6 +210,60 @@ describe("metrics, cost and request totals through the handler", () => {
     ]);
     expect(metrics.get("gen_ai.execute_tool.duration")?.dataPoints[0].value.count).to.equal(1);
     expect(metrics.get("gen_ai.client.operation.time_to_first_chunk")?.dataPoints[0].value.count).to.equal(1);
+  });
+
+  it("a dropped run's metrics do not depend on which metrics are excluded", async () => {
+    const { handler } = traced(
+      { metrics: { exclude: ["gen_ai.client.operation.time_per_output_chunk"] } },
+      new AlwaysOffSampler(),
+    );
+    await ragPipeline(true).invoke({ question: "Can I return A-1?" }, { callbacks: [handler] });
+    await awaitAllCallbacks();
+    const metrics = await histograms();
+    expect(metrics.get("gen_ai.client.operation.duration")?.dataPoints[0].value.count).to.equal(2);
+    expect(metrics.get("gen_ai.client.token.usage")?.dataPoints).to.have.length(2);
+    expect(metrics.get("gen_ai.client.operation.time_to_first_chunk")?.dataPoints[0].value.count).to.equal(1);
+    expect(metrics.has("gen_ai.client.operation.time_per_output_chunk")).to.equal(false);
+  });
+
+  it("agents the sampler drops still record gen_ai.invoke_agent.duration: createAgent, nested or not, and the prebuilt ReAct agent", async () => {
+    const turns = () =>
+      new ScriptedChatModel([
+        { toolCalls: [{ id: "call_1", name: "check_order", args: { orderId: "A-1" } }] },
+        { text: "Delivered." },
+      ]);
+    const input = { messages: [{ role: "user", content: "Where is A-1?" }] };
+    const agentPoints = async (run: (handler: TestTracing["handler"]) => Promise<unknown>) => {
+      const { handler } = traced({}, new AlwaysOffSampler());
+      await run(handler);
+      await awaitAllCallbacks();
+      expect(tracing.spans()).to.have.length(0);
+      const points = (await histograms()).get("gen_ai.invoke_agent.duration")?.dataPoints ?? [];
+      await tracing.shutdown();
+      return points.map((point) => [point.attributes["gen_ai.agent.name"], point.value.count]);
+    };
+    expect(
+      await agentPoints((handler) =>
+        createAgent({ model: turns(), tools: [checkOrder], name: "support_agent" }).invoke(input, {
+          callbacks: [handler],
+        }),
+      ),
+    ).to.deep.equal([["support_agent", 1]]);
+    expect(
+      await agentPoints((handler) => {
+        const agent = createAgent({ model: turns(), tools: [checkOrder], name: "support_agent" });
+        return RunnableLambda.from((value: typeof input, config) => agent.invoke(value, config))
+          .withConfig({ runName: "request" })
+          .invoke(input, { callbacks: [handler] });
+      }),
+    ).to.deep.equal([["support_agent", 1]]);
+    expect(
+      await agentPoints((handler) =>
+        RunnableLambda.from((value: typeof input, config) =>
+          createReactAgent({ llm: turns(), tools: [checkOrder], name: "react_agent" }).invoke(value, config),
+        ).invoke(input, { callbacks: [handler] }),
+      ),
+    ).to.deep.equal([["react_agent", 1]]);
   });
 
   it("an agent with a failing tool: failed calls count, error.type on the tool metric", async () => {

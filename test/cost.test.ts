@@ -243,10 +243,26 @@ describe("PriceTable (cost of a model call)", () => {
       ).to.equal(undefined);
     });
 
-    it("only output known: priced as such", () => {
+    it("one count missing: no cost, since an unreported count is not zero; an embeddings call has input only", () => {
+      const model = { provider: "openai", responseModel: "gpt-4o-mini" };
+      expect(cost({ ...model, usage: { outputTokens: 100 } })).to.equal(undefined);
+      expect(cost({ ...model, usage: { inputTokens: 100 } })).to.equal(undefined);
       expect(
-        cost({ provider: "openai", responseModel: "gpt-4o-mini", usage: { outputTokens: 100 } }),
-      ).to.be.closeTo(usd([100, 0.6]), 1e-12);
+        cost({
+          provider: "openai",
+          requestModel: "text-embedding-3-small",
+          usage: { inputTokens: 5000 },
+          inputOnly: true,
+        }),
+      ).to.be.closeTo(usd([5000, 0.02]), 1e-12);
+      expect(cost({ ...model, usage: { outputTokens: 100 }, inputOnly: true })).to.equal(undefined);
+    });
+
+    it("absurd prices or counts give no cost rather than Infinity", () => {
+      const pricing = new PriceTable({ enabled: true, prices: { huge: { input: 1e308, output: 1e308 } } });
+      expect(
+        pricing.costOf({ responseModel: "huge", usage: { inputTokens: 1e15, outputTokens: 1e15 } }),
+      ).to.equal(undefined);
     });
   });
 
@@ -302,6 +318,16 @@ describe("PriceTable (cost of a model call)", () => {
       );
       expect(bad({ m: { input: 1, output: 1, cacheRead: "0.1" } })).to.throw(TypeError, /\.cacheRead/);
       expect(bad({ m: null })).to.throw(TypeError, /cost\.prices\["m"\]/);
+      // A misspelt field would price those tokens at the input rate without a word.
+      expect(bad({ m: { input: 1, output: 1, cache_read: 0.1 } })).to.throw(
+        TypeError,
+        /cost\.prices\["m"\] has an unknown field "cache_read"; the fields are input, output, cacheRead, cacheWrite/,
+      );
+      expect(bad([{ input: 1, output: 1 }])).to.throw(
+        TypeError,
+        /cost\.prices must be an object of model name/,
+      );
+      expect(bad({ m: [1, 2] })).to.throw(TypeError, /cost\.prices\["m"\] must be/);
     });
 
     it("disabled: no cost, and preload loads nothing", async () => {

@@ -2,7 +2,15 @@ import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { ChatOpenAI } from "@langchain/openai";
-import { type DiagLogger, DiagLogLevel, diag, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type DiagLogger,
+  DiagLogLevel,
+  diag,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
+import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { expect } from "chai";
@@ -42,6 +50,12 @@ class CountingProcessor implements SpanProcessor {
 }
 
 // ── hostile values ─────────────────────────────────────────────────────────────────────────────
+/** Collects on demand, as a periodic reader would once a minute. */
+class InMemoryReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
 const cyclic: Record<string, unknown> = { name: "cycle" };
 cyclic.self = cyclic;
 const throwingGetter = Object.defineProperty({}, "boom", {
@@ -123,7 +137,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     run: fc.nat(RUNS - 1),
     parent: fc.option(fc.nat(RUNS - 1), { nil: undefined }),
     value: hostile,
-    name: fc.oneof(fc.string(), hostile),
+    name: fc.oneof(fc.string(), fc.constantFrom("constructor", "__proto__", "toString"), hostile),
   }),
   fc.record({
     kind: fc.constantFrom(
@@ -167,7 +181,8 @@ function drive(handler: OpenTelemetryCallbackHandler, steps: Step[]): void {
       if (s.type === "chat")
         h.handleChatModelStart(
           serialized,
-          [[s.value, { content: s.value, getType: () => "human" }]],
+          // Half the time the whole message list is the hostile value.
+          typeof s.name === "string" ? [[s.value, { content: s.value, getType: () => s.name }]] : s.value,
           id,
           parent,
           { invocation_params: s.value },
@@ -175,7 +190,16 @@ function drive(handler: OpenTelemetryCallbackHandler, steps: Step[]): void {
           s.value,
           s.name,
         );
-      if (s.type === "llm") h.handleLLMStart(serialized, [s.value], id, parent, s.value, undefined, s.value);
+      if (s.type === "llm")
+        h.handleLLMStart(
+          serialized,
+          typeof s.name === "string" ? [s.value] : s.value,
+          id,
+          parent,
+          s.value,
+          undefined,
+          s.value,
+        );
       if (s.type === "tool")
         h.handleToolStart(serialized, s.value, id, parent, undefined, s.value, s.name, s.value);
       if (s.type === "retriever")
@@ -252,6 +276,142 @@ describe("reliability", () => {
       } finally {
         diagnostics.stop();
       }
+    });
+  });
+
+  describe("values that once got through", () => {
+    let tracing: TestTracing;
+    let reader: InMemoryReader;
+    afterEach(async () => tracing.shutdown());
+    const traced = () => {
+      reader = new InMemoryReader();
+      tracing = setupTestTracing({ meterProvider: new MeterProvider({ readers: [reader] }) });
+      // Callbacks are typed; a hostile caller is not.
+      return tracing.handler as unknown as Record<string, (...args: unknown[]) => void>;
+    };
+    const model = (className: string) => ({ lc: 1, type: "constructor", id: ["x", className], kwargs: {} });
+    const points = async (name: string) => {
+      const { resourceMetrics } = await reader.collect();
+      const metric = resourceMetrics.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .find((found) => found.descriptor.name === name);
+      return (metric?.dataPoints ?? []) as { attributes: Attributes; value: { count: number } }[];
+    };
+
+    it("a model run whose input cannot be read still ends its span and counts its call", async () => {
+      const h = traced();
+      h.handleChainStart({ id: ["x", "RunnableSequence"] }, {}, "root");
+      // Prompts that are not a list; then a message list whose every read throws, on a call that fails.
+      h.handleLLMStart(model("OpenAI"), "not a list", "llm", "root", {
+        invocation_params: { model: "gpt-3.5-turbo-instruct" },
+      });
+      h.handleLLMEnd(
+        {
+          generations: [[{ text: "ok" }]],
+          llmOutput: { tokenUsage: { promptTokens: 10, completionTokens: 5 } },
+        },
+        "llm",
+      );
+      const unreadable = new Proxy([], {
+        get() {
+          throw new Error("unreadable");
+        },
+      });
+      h.handleChatModelStart(model("ChatOpenAI"), [unreadable], "chat", "root", {
+        invocation_params: { model: "gpt-4o-mini" },
+      });
+      h.handleLLMError(new Error("rate limited"), "chat");
+      h.handleChainEnd({}, "root");
+      expect(tracing.handler.openRuns).to.equal(0);
+      expect(tracing.spans().map((span) => span.name)).to.deep.equal([
+        "text_completion gpt-3.5-turbo-instruct",
+        "chat gpt-4o-mini",
+        "RunnableSequence",
+      ]);
+      expect(tracing.span("RunnableSequence").attributes).to.deep.include({
+        "langchain_otel.request.inference_calls": 2,
+        "langchain_otel.request.input_tokens": 10,
+      });
+      expect(
+        (await points("gen_ai.client.operation.duration")).map((point) => point.value.count),
+      ).to.deep.equal([1, 1]);
+    });
+
+    it("keys read from LangChain data never find Object.prototype's members", () => {
+      const h = traced();
+      // A class named like a prototype member, an ls_provider "__proto__", message types and a
+      // finish reason named "toString", "__proto__" and "constructor".
+      h.handleChatModelStart(
+        model("toString"),
+        [
+          [
+            { content: "hi", getType: () => "toString" },
+            { content: "there", getType: () => "__proto__" },
+          ],
+        ],
+        "chat",
+        undefined,
+        { invocation_params: { model: "m" } },
+        undefined,
+        { ls_provider: "__proto__" },
+      );
+      h.handleLLMEnd(
+        { generations: [[{ text: "ok", generationInfo: { finish_reason: "constructor" } }]] },
+        "chat",
+      );
+      const span = tracing.span("chat m");
+      expect(span.attributes["gen_ai.provider.name"]).to.equal("__proto__");
+      const input = JSON.parse(String(span.attributes["gen_ai.input.messages"]));
+      expect(input.map((message: { role: string }) => message.role)).to.deep.equal(["toString", "__proto__"]);
+      const output = JSON.parse(String(span.attributes["gen_ai.output.messages"]));
+      expect(output[0].finish_reason).to.equal("constructor");
+    });
+
+    it("a tool name containing a newline never shares a metric series with another tool's failures", async () => {
+      const h = traced();
+      const tool = { lc: 1, type: "constructor", id: ["x", "Tool"], kwargs: {} };
+      h.handleToolStart(tool, "{}", "t1", undefined, undefined, undefined, "a");
+      h.handleToolError({ name: "b", message: "down" }, "t1");
+      h.handleToolStart(tool, "{}", "t2", undefined, undefined, undefined, "a\nb");
+      h.handleToolEnd("ok", "t2");
+      const series = (await points("gen_ai.execute_tool.duration")).map((point) => [
+        point.attributes["gen_ai.tool.name"],
+        point.attributes["error.type"],
+        point.value.count,
+      ]);
+      expect(series).to.deep.equal([
+        ["a", "b", 1],
+        ["a\nb", undefined, 1],
+      ]);
+    });
+
+    it("token counts past 2^53 are no counts: no Infinity in attributes, totals or metrics", async () => {
+      const h = traced();
+      h.handleChainStart({ id: ["x", "RunnableSequence"] }, {}, "root");
+      h.handleChatModelStart(model("ChatAnthropic"), [[]], "chat", "root", {
+        invocation_params: { model: "claude-haiku-4-5" },
+      });
+      h.handleLLMEnd(
+        {
+          generations: [[{ text: "ok" }]],
+          llmOutput: {
+            usage: { input_tokens: 1e308, cache_read_input_tokens: 1e308, output_tokens: 5 },
+          },
+        },
+        "chat",
+      );
+      h.handleChainEnd({}, "root");
+      for (const span of tracing.spans()) {
+        for (const [key, value] of Object.entries(span.attributes)) {
+          if (typeof value === "number") expect(Number.isFinite(value), key).to.equal(true);
+          if (typeof value === "string") expect(value, key).not.to.include("Infinity");
+        }
+      }
+      expect(tracing.span("chat claude-haiku-4-5").attributes).not.to.have.property(
+        "gen_ai.usage.input_tokens",
+      );
+      for (const point of await points("gen_ai.client.token.usage"))
+        expect(Number.isFinite((point.value as { sum?: number }).sum)).to.equal(true);
     });
   });
 

@@ -1,6 +1,9 @@
 import type { Span } from "@opentelemetry/api";
 import { LANGFUSE_OBSERVATION_COST_DETAILS } from "../langfuse/attributes.js";
-import { METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK } from "./attributes.js";
+import {
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+  METRIC_GEN_AI_INVOKE_AGENT_DURATION,
+} from "./attributes.js";
 import type { PriceTable } from "./cost.js";
 import { type GenAIMetrics, METRIC_COST } from "./metrics.js";
 import type { InferenceCall, ModelResponse } from "./records.js";
@@ -42,10 +45,16 @@ export class CallAccounting {
     /** Send the cost to Langfuse too: for every model, or for these model names. */
     private readonly langfuseCost: boolean | readonly string[],
   ) {
+    this.measures = metrics !== undefined;
+    this.timesAgents = metrics?.records(METRIC_GEN_AI_INVOKE_AGENT_DURATION) ?? false;
     this.keepsChunkTimes = metrics?.records(METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK) ?? false;
     this.countsCost = metrics?.records(METRIC_COST) ?? false;
   }
 
+  /** Whether metrics are recorded: then a call is accounted for even when its span is not recording. */
+  readonly measures: boolean;
+  /** Whether agent invocations are timed: then an unrecorded run is looked at enough to tell an agent. */
+  readonly timesAgents: boolean;
   /** Whether streamed chunk times are worth keeping (for the time per output chunk). */
   readonly keepsChunkTimes: boolean;
   /** Whether the metrics count each call's cost: then it is priced, span or no span. */
@@ -72,6 +81,7 @@ export class CallAccounting {
         responseModel: response?.model,
         requestModel: call.requestModel,
         usage,
+        inputOnly: call.operation === "embeddings",
       });
       if (cost !== undefined && outcome.span !== undefined) this.setCost(outcome.span, cost, call, response);
       if (call.operation === "embeddings") outcome.totals?.addEmbeddingsCall(usage, cost);

@@ -43,6 +43,8 @@ export interface PricedCall {
   requestModel?: string;
   /** In the semconv's terms: input includes cached tokens, output includes reasoning tokens. */
   usage?: TokenUsage;
+  /** An embeddings call: it has input tokens only. Otherwise a call without both counts has no cost. */
+  inputOnly?: boolean;
 }
 
 /** Most (provider, model) pairs whose resolved prices are kept; past it the oldest is dropped. */
@@ -128,7 +130,7 @@ export class PriceTable {
    */
   costOf(call: PricedCall): number | undefined {
     if (!this.enabled) return undefined;
-    const counts = countsOf(call.usage);
+    const counts = countsOf(call.usage, call.inputOnly === true);
     if (counts === undefined) return undefined;
     const { responseModel, requestModel } = call;
     const user =
@@ -222,9 +224,10 @@ export class PriceTable {
   }
 }
 
-function countsOf(usage: TokenUsage | undefined): Counts | undefined {
-  if (usage === undefined) return undefined;
-  if (usage.inputTokens === undefined && usage.outputTokens === undefined) return undefined;
+function countsOf(usage: TokenUsage | undefined, inputOnly: boolean): Counts | undefined {
+  if (usage === undefined || usage.inputTokens === undefined) return undefined;
+  // A count the provider did not report is not zero: pricing without it would understate the cost.
+  if (!inputOnly && usage.outputTokens === undefined) return undefined;
   const counts: Counts = {
     input: usage.inputTokens ?? 0,
     output: usage.outputTokens ?? 0,
@@ -263,7 +266,9 @@ function costWith(model: PricedModel, counts: Counts, now: number | undefined): 
     micro += priceOf(rates.reasoning, counts.reasoning, total);
   }
   micro += priceOf(rates.output, output, total);
-  return micro / 1e6;
+  const usd = micro / 1e6;
+  // Absurd prices or counts must not put Infinity on a span or into a metric.
+  return Number.isFinite(usd) ? usd : undefined;
 }
 
 function priceOf(rate: Rate, tokens: number, inputTotal: number): number {
@@ -336,7 +341,7 @@ function tablePrice(
 ): number | undefined {
   try {
     const result = table.calcPrice(tableUsage(counts), model, { providerId, timestamp: new Date(now) });
-    return result === null ? undefined : result.total_price;
+    return result === null || !Number.isFinite(result.total_price) ? undefined : result.total_price;
   } catch {
     return undefined;
   }
@@ -368,7 +373,7 @@ export function tableModelCost(
 ): number | undefined | null {
   const priced = compileTableModel(model);
   if (priced === undefined) return null;
-  const counts = countsOf(usage);
+  const counts = countsOf(usage, usage.outputTokens === undefined);
   return counts === undefined ? undefined : costWith(priced, counts, now);
 }
 
@@ -483,18 +488,29 @@ function secondOfDay(time: string): number | undefined {
   return (((local - offset) % 86_400) + 86_400) % 86_400;
 }
 
+const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite"] as const;
+
 function compileUserPrices(prices: Record<string, ModelPrices> | undefined): Map<string, PricedModel> {
   const compiled = new Map<string, PricedModel>();
   if (prices === undefined) return compiled;
-  if (typeof prices !== "object" || prices === null) {
-    throw new TypeError("langchain-otel: cost.prices must be an object of model name → prices");
+  if (typeof prices !== "object" || prices === null || Array.isArray(prices)) {
+    throw new TypeError(
+      'langchain-otel: cost.prices must be an object of model name → prices, e.g. { "my-model": { input: 3, output: 12 } }',
+    );
   }
   for (const [model, price] of Object.entries(prices)) {
     const where = `cost.prices[${JSON.stringify(model)}]`;
-    if (typeof price !== "object" || price === null) {
+    if (typeof price !== "object" || price === null || Array.isArray(price)) {
       throw new TypeError(`langchain-otel: ${where} must be { input, output, cacheRead?, cacheWrite? }`);
     }
-    for (const field of ["input", "output", "cacheRead", "cacheWrite"] as const) {
+    // A misspelt field (cache_read, cachedInput) would otherwise price those tokens at `input`.
+    const unknown = Object.keys(price).find((key) => !PRICE_FIELDS.includes(key as keyof ModelPrices));
+    if (unknown !== undefined) {
+      throw new TypeError(
+        `langchain-otel: ${where} has an unknown field ${JSON.stringify(unknown)}; the fields are ${PRICE_FIELDS.join(", ")}`,
+      );
+    }
+    for (const field of PRICE_FIELDS) {
       const value = price[field];
       const required = field === "input" || field === "output";
       if ((value !== undefined || required) && !validPrice(value)) {

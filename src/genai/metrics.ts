@@ -221,8 +221,13 @@ export class GenAIMetrics {
 
   private attributesOf(call: InferenceMetricRecord): CallAttributes {
     const { operation, provider, requestModel, responseModel, serverAddress, serverPort } = call;
-    // Empty strings count as absent, so the key cannot confuse "" with undefined.
-    const key = `${operation}\n${provider ?? ""}\n${requestModel ?? ""}\n${responseModel ?? ""}\n${serverAddress ?? ""}\n${serverPort ?? ""}`;
+    // Empty strings count as absent, so the key need not tell "" from undefined. Each free-text
+    // field is prefixed with its length: names containing the separator cannot make two calls meet.
+    const p = provider ?? "";
+    const req = requestModel ?? "";
+    const res = responseModel ?? "";
+    const addr = serverAddress ?? "";
+    const key = `${operation}\n${p.length}:${p}${req.length}:${req}${res.length}:${res}${addr.length}:${addr}${serverPort ?? ""}`;
     let cached = this.callAttributes.get(key);
     if (cached === undefined) {
       const base: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: operation };
@@ -252,7 +257,8 @@ export class GenAIMetrics {
     name: string,
     errorType: string | undefined,
   ): Attributes {
-    const key = errorType === undefined ? name : `${name}\n${errorType}`;
+    // The name's length first: a name containing "\n" cannot pass for another name with an error.
+    const key = errorType === undefined ? `${name.length}:${name}` : `${name.length}:${name}\n${errorType}`;
     let attributes = cache.get(key);
     if (attributes === undefined) {
       const built: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: operation, [nameAttribute]: name };

@@ -81,7 +81,8 @@ export class RequestTotals {
       attributes[ATTR_REQUEST_CACHE_READ_INPUT_TOKENS] = this.cacheReadInputTokens;
     if (this.reasoningOutputTokens > 0)
       attributes[ATTR_REQUEST_REASONING_OUTPUT_TOKENS] = this.reasoningOutputTokens;
-    if (this.pricedCalls > 0) attributes[ATTR_REQUEST_COST] = roundUsd(this.cost);
+    if (this.pricedCalls > 0 && Number.isFinite(this.cost))
+      attributes[ATTR_REQUEST_COST] = roundUsd(this.cost);
     if (this.unpricedCalls > 0) attributes[ATTR_REQUEST_UNPRICED_CALLS] = this.unpricedCalls;
     return attributes;
   }
@@ -89,5 +90,6 @@ export class RequestTotals {
 
 /** USD to 1e-10: enough for a fraction of a token's price, without float noise in the sum. */
 export function roundUsd(usd: number): number {
-  return Math.round(usd * 1e10) / 1e10;
+  const scaled = usd * 1e10;
+  return Number.isFinite(scaled) ? Math.round(scaled) / 1e10 : usd;
 }

@@ -37,7 +37,7 @@ import {
   type SpanStart,
   spanStart,
 } from "../lifecycle.js";
-import type { RunState } from "../runs.js";
+import type { RunKind, RunState } from "../runs.js";
 
 /** The model node of createAgent ("model_request") and of the prebuilt ReAct agent ("agent"). */
 const AGENT_NODES = new Set(["model_request", "agent"]);
@@ -69,7 +69,11 @@ export class ChainRuns {
   ): void {
     const core = this.core;
     try {
-      if (core.startedUnrecorded(runId, parentRunId, "chain", "") !== undefined) return;
+      const unrecordedParent = core.unrecordedParent(parentRunId);
+      if (unrecordedParent !== undefined) {
+        this.startUnrecorded(chain, runId, unrecordedParent, tags, metadata, runName);
+        return;
+      }
       const parentRun = parentRunId === undefined ? undefined : core.runs.get(parentRunId);
       const name = runDisplayName(chain, nonEmptyString(runName), "chain");
       const className = serializedClassName(chain);
@@ -212,6 +216,34 @@ export class ChainRuns {
       if (node.step !== undefined) start.attributes[ATTR_LANGGRAPH_STEP] = node.step;
     }
     return start;
+  }
+
+  /**
+   * A chain under an unrecorded run: registered for parent links. With agent durations measured,
+   * it is read just enough to tell an agent (the metric does not depend on sampling): a graph
+   * createAgent named after itself, or a graph whose agent model node starts (promoted then).
+   */
+  private startUnrecorded(
+    chain: Serialized,
+    runId: string,
+    parent: RunState,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+    runName: string | undefined,
+  ): void {
+    const core = this.core;
+    if (!core.accounting.timesAgents) {
+      core.startedUnrecorded(runId, parent.runId, "chain", "");
+      return;
+    }
+    const name = runDisplayName(chain, nonEmptyString(runName), "chain");
+    let kind: RunKind = "chain";
+    if (isGraphClass(serializedClassName(chain))) {
+      kind = readRunMetadata(metadata).agentName === name ? "agent" : "workflow";
+    } else if (AGENT_NODES.has(name) && parent.kind === "workflow") {
+      if (readGraphNode(name, readRunMetadata(metadata), tags) !== undefined) parent.kind = "agent";
+    }
+    core.startedUnrecorded(runId, parent.runId, kind, name);
   }
 
   /** A graph running an agent's model node (createAgent's or the prebuilt ReAct agent's) is an agent. */

@@ -103,7 +103,15 @@ export class ModelRuns {
         run.span.end();
         return;
       }
-      core.accountModelCall(run, this.finish(run, output), undefined);
+      // The run has left the registry: whatever writing the response throws, its span must still
+      // end and its call be counted, or nothing would ever end it.
+      let response: ModelResponse | undefined;
+      try {
+        response = this.finish(run, output);
+      } catch (error) {
+        reportFailure("handleLLMEnd", error);
+      }
+      core.accountModelCall(run, response, undefined);
       core.endSpan(run);
     } catch (error) {
       reportFailure("handleLLMEnd", error);
@@ -172,7 +180,7 @@ export class ModelRuns {
     extraParams: Record<string, unknown> | undefined,
     metadata: Record<string, unknown> | undefined,
   ): RunState {
-    if (!this.core.accounting.keepsChunkTimes || run.kind !== "model" || run.call !== undefined) return run;
+    if (!this.core.accounting.measures || run.kind !== "model" || run.call !== undefined) return run;
     const meta = readRunMetadata(metadata);
     const server = readServerAddress(llm);
     run.call = {
@@ -238,11 +246,14 @@ function inferenceInput(
   input: BaseMessage[][] | string[],
   tools: ToolDefinition[] | undefined,
 ): InferenceInput {
+  // LangChain passes arrays; anything else (a caller of the callbacks that does not) reads as no input.
+  const list: unknown[] = Array.isArray(input) ? input : [];
   if (operation === "chat") {
-    const { system, input: messages } = splitChatInput((input as BaseMessage[][] | undefined)?.[0] ?? []);
+    const first = list[0];
+    const { system, input: messages } = splitChatInput(Array.isArray(first) ? (first as BaseMessage[]) : []);
     return { systemInstructions: system, messages, tools };
   }
-  return { systemInstructions: [], messages: ((input as string[] | undefined) ?? []).map(promptMessage) };
+  return { systemInstructions: [], messages: (list as string[]).map(promptMessage) };
 }
 
 /** The prompt a generation was made from: the nearest ancestor that a prompt was linked to. */

@@ -169,5 +169,5 @@ export function readEmbeddingsResult(output: unknown, single: boolean): Embeddin
 export function readEmbeddingsUsage(response: unknown): number | undefined {
   const usage = field(response, "usage");
   const tokens = field(usage, "prompt_tokens") ?? field(usage, "input_tokens");
-  return typeof tokens === "number" && Number.isInteger(tokens) && tokens >= 0 ? tokens : undefined;
+  return typeof tokens === "number" && Number.isSafeInteger(tokens) && tokens >= 0 ? tokens : undefined;
 }

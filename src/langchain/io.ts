@@ -1,5 +1,5 @@
 import { messageRole, messageType } from "./messages.js";
-import { type Dict, nonEmptyString } from "./values.js";
+import { type Dict, lookupTable, nonEmptyString } from "./values.js";
 
 /**
  * How LangChain values read in captured inputs and outputs: messages as `{role, content}` (not
@@ -37,7 +37,7 @@ function renderDocument(value: object): unknown {
   return document;
 }
 
-const ROLE_BY_CLASS: Record<string, string> = {
+const ROLE_BY_CLASS = lookupTable<string>({
   HumanMessage: "user",
   HumanMessageChunk: "user",
   AIMessage: "assistant",
@@ -47,7 +47,7 @@ const ROLE_BY_CLASS: Record<string, string> = {
   ToolMessage: "tool",
   ToolMessageChunk: "tool",
   FunctionMessage: "tool",
-};
+});
 
 /** A LangChain object in its serialized form (`toJSON()`), rendered like the live object. */
 function renderSerialized(value: Dict): unknown {

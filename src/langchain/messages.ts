@@ -1,6 +1,6 @@
 import { mediaPlaceholder } from "../genai/json.js";
 import type { GenAIMessage, MessagePart } from "../genai/records.js";
-import { asDict, nonEmptyString } from "./values.js";
+import { asDict, lookupTable, nonEmptyString } from "./values.js";
 
 /**
  * LangChain messages → the GenAI message JSON shape (genai-semconv §3):
@@ -8,7 +8,7 @@ import { asDict, nonEmptyString } from "./values.js";
  * Pure functions over duck-typed messages, so they also accept plain serialized messages.
  */
 
-const ROLE_BY_TYPE: Record<string, string> = {
+const ROLE_BY_TYPE = lookupTable<string>({
   human: "user",
   user: "user",
   ai: "assistant",
@@ -17,7 +17,7 @@ const ROLE_BY_TYPE: Record<string, string> = {
   developer: "system",
   tool: "tool",
   function: "tool",
-};
+});
 
 // Direct property reads, as in result.ts: each site sees the few message classes there are.
 

@@ -1,12 +1,13 @@
 import type { RunMetadata } from "./metadata.js";
 import { serializedClassName } from "./serialized.js";
+import { lookupTable } from "./values.js";
 
 /**
  * `gen_ai.provider.name` from LangChain's `ls_provider` metadata and the model's class,
  * normalised to the semconv v1.41 values (genai-semconv §6). The enum is open: an unknown
  * provider keeps LangChain's own name, lowercased.
  */
-const PROVIDER_ALIASES: Record<string, string> = {
+const PROVIDER_ALIASES = lookupTable<string>({
   openai: "openai",
   azure: "azure.ai.openai",
   azure_openai: "azure.ai.openai",
@@ -38,10 +39,10 @@ const PROVIDER_ALIASES: Record<string, string> = {
   ibm: "ibm.watsonx.ai",
   moonshot: "moonshot_ai",
   moonshotai: "moonshot_ai",
-};
+});
 
 /** Model classes whose `ls_provider` is missing or generic. */
-const CLASS_PROVIDERS: Record<string, string> = {
+const CLASS_PROVIDERS = lookupTable<string>({
   ChatOpenAI: "openai",
   OpenAI: "openai",
   OpenAIEmbeddings: "openai",
@@ -61,7 +62,7 @@ const CLASS_PROVIDERS: Record<string, string> = {
   ChatXAI: "x_ai",
   ChatPerplexity: "perplexity",
   ChatWatsonx: "ibm.watsonx.ai",
-};
+});
 
 /** Provider names already normalised: a service sees a handful, so the cap is never the point. */
 const normalised = new Map<string, string>();

@@ -1,9 +1,9 @@
 import type { GenAIMessage, MessagePart, ModelResponse, TokenUsage } from "../genai/records.js";
 import { toGenAIMessage } from "./messages.js";
-import { asDict, type Dict, nonEmptyString } from "./values.js";
+import { asDict, type Dict, lookupTable, nonEmptyString } from "./values.js";
 
 /** Provider finish reasons → the output-message enum of the spec (stop, length, content_filter, tool_call, error). */
-const FINISH_REASONS: Record<string, string> = {
+const FINISH_REASONS = lookupTable<string>({
   stop: "stop",
   end_turn: "stop",
   stop_sequence: "stop",
@@ -22,7 +22,7 @@ const FINISH_REASONS: Record<string, string> = {
   blocklist: "content_filter",
   prohibited_content: "content_filter",
   error: "error",
-};
+});
 
 export function normaliseFinishReason(reason: string): string {
   return FINISH_REASONS[reason.toLowerCase()] ?? reason.toLowerCase();
@@ -33,9 +33,14 @@ export function normaliseFinishReason(reason: string): string {
 // shape the handler sees, which keeps property lookups fast. A getter that throws ends the reading
 // of that value; what was read so far stands.
 
-/** A token count: a non-negative integer. */
+/**
+ * A token count: a non-negative integer, at most 2^53 - 1 (a larger one is no count a provider
+ * reports, and sums of such values would overflow to Infinity in attributes and metrics).
+ */
 function tokens(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+  return typeof value === "number" && value >= 0 && value <= Number.MAX_SAFE_INTEGER
+    ? Math.round(value)
+    : undefined;
 }
 
 /** `output.generations` of an LLMResult: one list per prompt; a run has one prompt. */

@@ -34,3 +34,11 @@ export function field(object: unknown, key: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * A lookup table with no prototype: a key read from LangChain data (`"constructor"`,
+ * `"__proto__"`) finds nothing instead of `Object.prototype`'s members.
+ */
+export function lookupTable<V>(entries: Record<string, V>): Readonly<Record<string, V | undefined>> {
+  return Object.assign(Object.create(null) as Record<string, V>, entries);
+}
