@@ -252,6 +252,19 @@ describe("setupTracing", () => {
     }
   });
 
+  it("a bad handler option throws before anything is registered: the corrected call works", async () => {
+    const quiet = { console: { write: () => {} } };
+    expect(() => setupTracing({ ...quiet, metrics: { exclude: ["nope" as never] } })).to.throw(
+      /unknown metric "nope"/,
+    );
+    expect(() => setupTracing({ ...quiet, cost: { prices: { m: { input: -1, output: 0 } } } })).to.throw(
+      /cost\.prices\["m"\]\.input/,
+    );
+    expect(() => setupTracing({ ...quiet, cost: false, metrics: { cost: true } })).to.throw(/cost: false/);
+    const setup = setupTracing(quiet);
+    await setup.shutdown();
+  });
+
   it("rejects unknown exporters and protocols at setup time", () => {
     expect(() => setupTracing({ exporter: "zipkin" as never, register: false })).to.throw(
       /unknown exporter "zipkin"/,

@@ -1,6 +1,7 @@
 import { type Attributes, context, diag, metrics, propagation, trace } from "@opentelemetry/api";
 import { LangChainContextManager } from "../context/manager.js";
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME } from "../genai/attributes.js";
+import { PriceTable } from "../genai/cost.js";
 import { OpenTelemetryCallbackHandler } from "../handler.js";
 import { LANGFUSE_RELEASE } from "../langfuse/attributes.js";
 import { type LangfuseExporterOptions, langfuseExporter } from "../langfuse/exporter.js";
@@ -8,6 +9,7 @@ import {
   contextBridgeFromEnv,
   type MetricsOptions,
   type OpenTelemetryCallbackHandlerOptions,
+  resolveHandlerOptions,
 } from "../options.js";
 import { FailureReportingExporter } from "./resilient.js";
 import {
@@ -213,6 +215,9 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
       `option "shutdownTimeoutMs" must be a positive integer, got ${String(shutdownTimeoutMs)}.`,
     );
   }
+  // The handler's options are checked before anything is built or registered: a bad one must not
+  // leave a global provider behind that makes the corrected call fail as "already registered".
+  new PriceTable(resolveHandlerOptions({ ...handlerOptions, metrics: metricsOption }).cost);
   const choice = forced ?? pickExporter(env);
   if (typeof choice !== "object" && choice !== "langfuse" && choice !== "otlp" && choice !== "console") {
     throw setupError(
