@@ -252,6 +252,38 @@ describe("setupTracing", () => {
     }
   });
 
+  it("the resource follows OTEL_RESOURCE_ATTRIBUTES and carries the SDK's own attributes; options win", async () => {
+    Object.assign(process.env, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_RESOURCE_ATTRIBUTES:
+        "service.name=from-attributes,service.version=1.2.3,deployment.environment.name=staging",
+    });
+    const resourceOf = async (options: Parameters<typeof setupTracing>[0]) => {
+      receiver.clear();
+      const setup = setupTracing({ register: false, ...options });
+      await traceOneCall(setup.handler);
+      await setup.shutdown();
+      return (await receiver.waitForSpans(1))[0].resource;
+    };
+    expect(await resourceOf({})).to.deep.include({
+      "service.name": "from-attributes",
+      "service.version": "1.2.3",
+      "deployment.environment.name": "staging",
+      "telemetry.sdk.language": "nodejs",
+      "telemetry.sdk.name": "opentelemetry",
+    });
+    expect(await resourceOf({ serviceName: "svc", environment: "prod" })).to.deep.include({
+      "service.name": "svc",
+      "service.version": "1.2.3",
+      "deployment.environment.name": "prod",
+    });
+    process.env.OTEL_SERVICE_NAME = "from-service-name";
+    expect((await resourceOf({}))["service.name"]).to.equal("from-service-name");
+    delete process.env.OTEL_SERVICE_NAME;
+    delete process.env.OTEL_RESOURCE_ATTRIBUTES;
+    expect((await resourceOf({}))["service.name"]).to.equal("langchain-app");
+  });
+
   it("a bad handler option throws before anything is registered: the corrected call works", async () => {
     const quiet = { console: { write: () => {} } };
     expect(() => setupTracing({ ...quiet, metrics: { exclude: ["nope" as never] } })).to.throw(

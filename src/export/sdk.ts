@@ -1,4 +1,5 @@
 import type { Attributes } from "@opentelemetry/api";
+import { ATTR_SERVICE_NAME } from "../genai/attributes.js";
 import { installedVersion, isInstalled, requireOptional } from "../optional.js";
 import type { BufferConfig, SdkTracerProvider, SpanExporter } from "./sdk-types.js";
 
@@ -107,6 +108,24 @@ export function loadSdk<const P extends readonly SdkPackage[]>(
   return modules as { [K in P[number]]: Modules[K] };
 }
 
+/** `service.name` when neither the options nor the environment name the service. */
+export const DEFAULT_SERVICE_NAME = "langchain-app";
+
+/**
+ * The resource of the providers `setupTracing` builds, as the SDK's own setup would make it: the
+ * SDK's defaults (`telemetry.sdk.*`), then `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME`,
+ * then the attributes the options give, which win. `service.name` falls back to
+ * `DEFAULT_SERVICE_NAME` only when none of them names the service.
+ */
+export function sdkResource(resources: Modules["resources"], attributes: Attributes) {
+  const fromEnv = resources.detectResources({ detectors: [resources.envDetector] });
+  const own: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) if (value !== undefined) own[key] = value;
+  if (own[ATTR_SERVICE_NAME] === undefined && fromEnv.attributes[ATTR_SERVICE_NAME] === undefined)
+    own[ATTR_SERVICE_NAME] = DEFAULT_SERVICE_NAME;
+  return resources.defaultResource().merge(fromEnv).merge(resources.resourceFromAttributes(own));
+}
+
 /** A span processor of either line; only the provider that receives it looks inside. */
 export type SpanProcessor = object;
 
@@ -132,7 +151,7 @@ export function loadTraceSdk(neededFor: string, line: SdkLine = sdkLine()): Trac
       simpleProcessor: (exporter) => new sdk["sdk-trace-base"].SimpleSpanProcessor(exporter as Exporter),
       tracerProvider: (resource, processors) =>
         new sdk["sdk-trace-node"].NodeTracerProvider({
-          resource: sdk.resources.resourceFromAttributes(resource),
+          resource: sdkResource(sdk.resources, resource),
           spanProcessors: processors as Processor[],
         }),
     };
@@ -149,7 +168,7 @@ export function loadTraceSdk(neededFor: string, line: SdkLine = sdkLine()): Trac
       new sdk["sdk-trace"].SimpleSpanProcessor({ exporter: exporter as Options["exporter"] }),
     tracerProvider: (resource, processors) =>
       new sdk["sdk-trace"].TracerProvider({
-        resource: sdk.resources.resourceFromAttributes(resource),
+        resource: sdkResource(sdk.resources, resource),
         spanProcessors: processors as Processor[],
       }),
   };

@@ -20,6 +20,7 @@ import {
   type SdkPackage,
   type SpanProcessor,
   sdkLine,
+  sdkResource,
   TRACE_PACKAGES,
 } from "./sdk.js";
 import type { BufferConfig, SdkMeterProvider, SdkTracerProvider, SpanExporter } from "./sdk-types.js";
@@ -286,7 +287,8 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
   }
 
   const resource: Attributes = {
-    [ATTR_SERVICE_NAME]: serviceName ?? env.OTEL_SERVICE_NAME?.trim() ?? "langchain-app",
+    // Unset: OTEL_RESOURCE_ATTRIBUTES may name the service, else the default (sdkResource).
+    [ATTR_SERVICE_NAME]: serviceName ?? (env.OTEL_SERVICE_NAME?.trim() || undefined),
     ...(release !== undefined ? { [LANGFUSE_RELEASE]: release } : {}),
     ...(environment !== undefined ? { [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: environment } : {}),
     ...resourceAttributes,
@@ -364,7 +366,7 @@ function otlpMeterProvider(
     exportIntervalMillis,
   );
   return new sdk["sdk-metrics"].MeterProvider({
-    resource: sdk.resources.resourceFromAttributes(resource),
+    resource: sdkResource(sdk.resources, resource),
     readers: [
       new sdk["sdk-metrics"].PeriodicExportingMetricReader({
         exporter: new OTLPMetricExporter(),
