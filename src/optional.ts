@@ -9,13 +9,19 @@ import { dirname, join } from "node:path";
  *
  * @param install what to pass to `npm install`; default: the package name.
  */
-export function requireOptional<T>(name: string, neededFor: string, install: string = name): T {
+export function requireOptional<T>(
+  name: string,
+  neededFor: string,
+  install: string | (() => string) = name,
+): T {
   try {
     return load(name) as T;
   } catch (error) {
     if (isMissing(error, name)) {
+      // A function: the install line is worked out only when it is needed.
+      const what = typeof install === "function" ? install() : install;
       throw new Error(
-        `langchain-otel: ${neededFor} needs the package "${name}", which is not installed. Install it: npm install ${install}`,
+        `langchain-otel: ${neededFor} needs the package "${name}", which is not installed. Install it: npm install ${what}`,
       );
     }
     throw error;

@@ -112,6 +112,12 @@ RunnableLambda.from((x) => x + 1).invoke(1, { callbacks: [handler] }).then((valu
     );
   });
 
+  it("LangChainContextManager without context-async-hooks names it with the version of the app's line", () => {
+    expect(runInProject(HANDLER_ONLY, errorOf("new lib.LangChainContextManager()"))).to.equal(
+      'langchain-otel: LangChainContextManager needs the package "@opentelemetry/context-async-hooks", which is not installed. Install it: npm install @opentelemetry/context-async-hooks@^2',
+    );
+  });
+
   it("install lines pin each package to its line", () => {
     expect(installCommand(["sdk-trace", "core", "exporter-trace-otlp-proto"], "3.x")).to.equal(
       "npm install @opentelemetry/sdk-trace@^3 @opentelemetry/core@^3 @opentelemetry/exporter-trace-otlp-proto@^0.301",

@@ -1,4 +1,5 @@
 import { type Context, type ContextManager, diag } from "@opentelemetry/api";
+import { installSpecs, sdkLine } from "../export/sdk.js";
 import { requireOptional } from "../optional.js";
 import {
   bridgedContext,
@@ -39,6 +40,8 @@ export class LangChainContextManager implements ContextManager {
       new (requireOptional<typeof import("@opentelemetry/context-async-hooks")>(
         "@opentelemetry/context-async-hooks",
         "LangChainContextManager",
+        // The version of the SDK line the app is on, as setupTracing's errors give it.
+        () => installSpecs(["context-async-hooks"], sdkLine()),
       ).AsyncLocalStorageContextManager)();
   }
 

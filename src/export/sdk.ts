@@ -74,11 +74,17 @@ export function sdkLine(): SdkLine {
 
 /** `npm install …` for these packages, with the versions of the line. */
 export function installCommand(packages: readonly SdkPackage[], line: SdkLine): string {
-  const specs = packages.map((name) => {
-    const range = RANGES[name][line];
-    return range === undefined ? scoped(name) : `${scoped(name)}@${range}`;
-  });
-  return `npm install ${specs.join(" ")}`;
+  return `npm install ${installSpecs(packages, line)}`;
+}
+
+/** The packages with the versions of the line, as `npm install` takes them. */
+export function installSpecs(packages: readonly SdkPackage[], line: SdkLine): string {
+  return packages
+    .map((name) => {
+      const range = RANGES[name][line];
+      return range === undefined ? scoped(name) : `${scoped(name)}@${range}`;
+    })
+    .join(" ");
 }
 
 /**
@@ -103,7 +109,7 @@ export function loadSdk<const P extends readonly SdkPackage[]>(
   checkInstalled(packages, neededFor, line);
   const modules: Partial<Record<SdkPackage, unknown>> = {};
   for (const name of packages) {
-    modules[name] = requireOptional(scoped(name), neededFor, installCommand([name], line));
+    modules[name] = requireOptional(scoped(name), neededFor, installSpecs([name], line));
   }
   return modules as { [K in P[number]]: Modules[K] };
 }
