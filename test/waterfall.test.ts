@@ -1,8 +1,13 @@
+import { RunnableLambda } from "@langchain/core/runnables";
+import { tool } from "@langchain/core/tools";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { expect } from "chai";
+import { z } from "zod";
 import { ConsoleWaterfallExporter, formatWaterfall } from "../src/export/waterfall.js";
+import { ScriptedChatModel } from "./support/models.js";
+import { setupTestTracing, type TestTracing } from "./support/tracing.js";
 
 function pipeline(printed: string[], options: { maxTraceAgeMs?: number } = {}) {
   const exporter = new ConsoleWaterfallExporter({
@@ -125,5 +130,33 @@ describe("ConsoleWaterfallExporter", () => {
     expect(text.split("\n")[1]).to.match(/^orphan\s/);
     tracer.startSpan("unused").end();
     await provider.shutdown();
+  });
+});
+
+describe("the waterfall's request line", () => {
+  let tracing: TestTracing;
+  afterEach(async () => tracing.shutdown());
+  const lines = () => formatWaterfall(tracing.spans()).trimEnd().split("\n").slice(1);
+
+  it("is on an outermost chain; a lone model call or tool shows its own line only", async () => {
+    tracing = setupTestTracing();
+    const model = new ScriptedChatModel([{ text: "hi" }, { text: "hi" }]);
+    await model.invoke("hello", { callbacks: [tracing.handler] });
+    expect(lines()).to.have.length(1);
+    expect(lines()[0]).to.match(/120 in \(20 cached\) \/ 30 out \(5 reasoning\) tokens · stop$/);
+    tracing.exporter.reset();
+
+    const lookup = tool(async () => "found", { name: "lookup", description: "d", schema: z.object({}) });
+    await lookup.invoke({}, { callbacks: [tracing.handler] });
+    expect(lines()).to.have.length(1);
+    expect(lines()[0]).not.to.include("request:");
+    tracing.exporter.reset();
+
+    await RunnableLambda.from((text: string, config) => model.invoke(text, config))
+      .withConfig({ runName: "ask" })
+      .invoke("hello", { callbacks: [tracing.handler] });
+    expect(lines()[0]).to.match(
+      /^ask .*request: 120 in \(20 cached\) \/ 30 out \(5 reasoning\) tokens · 1 model call, 0 tool calls$/,
+    );
   });
 });

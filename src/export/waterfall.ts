@@ -61,14 +61,24 @@ function formatTokens(input: unknown, output: unknown, cached: unknown, reasonin
 function requestTotals(a: ReadableSpan["attributes"]): string | undefined {
   const input = a["langchain_otel.request.input_tokens"];
   if (input === undefined) return undefined;
+  // A request of one model call is that call's own line; one with no model call has no tokens to sum.
+  const calls = a["langchain_otel.request.inference_calls"];
+  const embeddings = a["langchain_otel.request.embeddings_calls"];
+  const modelCalls =
+    (typeof calls === "number" ? calls : 0) + (typeof embeddings === "number" ? embeddings : 0);
+  if (
+    modelCalls === 0 ||
+    (modelCalls === 1 &&
+      typeof a["gen_ai.operation.name"] === "string" &&
+      MODEL_OPERATIONS.has(a["gen_ai.operation.name"]))
+  )
+    return undefined;
   const parts = [
     `request: ${formatTokens(input, a["langchain_otel.request.output_tokens"], a["langchain_otel.request.cache_read.input_tokens"], a["langchain_otel.request.reasoning.output_tokens"])}`,
   ];
   const cost = formatCost(a["langchain_otel.request.cost_usd"]);
   if (cost !== undefined)
     parts.push(a["langchain_otel.request.unpriced_calls"] ? `${cost} + unpriced calls` : cost);
-  const calls = a["langchain_otel.request.inference_calls"];
-  const embeddings = a["langchain_otel.request.embeddings_calls"];
   const tools = a["langchain_otel.request.tool_calls"];
   parts.push(
     [

@@ -328,7 +328,8 @@ function createInstruments(provider: MeterProvider, selection: GenAIMetricsSelec
     cost:
       selection.cost === true
         ? meter.createCounter(METRIC_COST, {
-            description: "Estimated cost of model calls, from the price table (langchain-otel).",
+            description:
+              "Estimated cost of model calls in USD, from the price table or the prices given (langchain-otel).",
             unit: "{USD}",
           })
         : undefined,
