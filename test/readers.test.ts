@@ -422,6 +422,13 @@ describe("LangChain readers", () => {
       ]);
       expect(reads).to.equal(2);
     });
+    it("a generation whose message is null or not an object is its text, from the assistant", () => {
+      for (const message of [null, "str", 42]) {
+        expect(readOutputMessages({ generations: [[{ text: "the answer", message }]] })).to.deep.equal([
+          { role: "assistant", parts: [{ type: "text", content: "the answer" }] },
+        ]);
+      }
+    });
     it("reads a reported cost (OpenRouter's usage.cost), and none when absent", () => {
       const message = new AIMessage({ content: "x", response_metadata: { usage: { cost: 0.00042 } } });
       expect(readModelResponse({ generations: [[{ text: "x", message }]] }).cost).to.equal(0.00042);

@@ -188,7 +188,8 @@ export function readOutputMessages(
       if (generation === undefined) continue;
       const message = generation.message;
       let genAIMessage: GenAIMessage;
-      if (message !== undefined) {
+      // A message that is not an object (null from a loose integration) says nothing: use the text.
+      if (typeof message === "object" && message !== null) {
         genAIMessage = toGenAIMessage(message);
       } else {
         const parts: MessagePart[] = [{ type: "text", content: nonEmptyString(generation.text) ?? "" }];
