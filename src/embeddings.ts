@@ -403,13 +403,20 @@ class EmbeddingsTracer {
       );
       span.setAttributes(embeddingsRequestAttributes(request));
       if (langfuse) span.setAttribute(LANGFUSE_OBSERVATION_TYPE, "embedding");
+      // Made inside a traced LangChain run (the context bridge): the call belongs to its request.
+      const run = bridgedRun(parent);
+      const scope = run?.trace;
+      if (scope !== undefined && span.isRecording()) {
+        // Langfuse reads user, session, tags and the trace name from each span's own attributes.
+        if (scope.identity !== undefined) span.setAttributes(scope.identity);
+        if (langfuse && scope.attributes !== undefined) span.setAttributes(scope.attributes);
+      }
       if (attributes !== undefined) span.setAttributes(attributes);
       // A span the sampler dropped records nothing: don't serialize the texts for it.
       if (langfuse && span.isRecording()) capture.setJson(span, LANGFUSE_OBSERVATION_INPUT, () => input);
       const call = new EmbeddingsCall(instance, span, single, request);
       call.context = trace.setSpan(parent, span).setValue(ACTIVE_CALL, call);
-      // Made inside a traced LangChain run (the context bridge): its request's totals count this call.
-      call.totals = bridgedRun(parent)?.trace.totals;
+      call.totals = scope?.totals;
       this.config.accounting.inferenceStarted();
       return call;
     } catch (error) {

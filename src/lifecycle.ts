@@ -215,6 +215,12 @@ export class RunLifecycle {
       hidden: false,
       recording: true,
     });
+    // The step after a prompt template is the one its prompt feeds: generations under it are linked.
+    const pending = parentRun?.pendingPromptLink;
+    if (pending !== undefined && parentRun !== undefined) {
+      run.promptLink = pending;
+      parentRun.pendingPromptLink = undefined;
+    }
     this.runs.open(runId, run);
     return run;
   }
@@ -394,14 +400,16 @@ export class RunLifecycle {
 
   markFailed(run: RunState, error: unknown, origin: boolean): void {
     recordError(run.span, error, origin);
-    if (this.config.langfuse) setLevel(run.span, "ERROR", errorMessage(error));
+    // After the deferred attributes: a hidden generation's DEBUG level waits there, and must not
+    // overwrite the failure's.
     this.applyDeferred(run);
+    if (this.config.langfuse) setLevel(run.span, "ERROR", errorMessage(error));
   }
 
   markCancelled(run: RunState, error: unknown): void {
     const message = recordCancellation(run.span, error);
-    if (this.config.langfuse) setLevel(run.span, "WARNING", message);
     this.applyDeferred(run);
+    if (this.config.langfuse) setLevel(run.span, "WARNING", message);
     // A cancelled run's children are cancelled too, but LangChain does not always say so: a stream
     // abandoned mid-iteration never reports its end. End them now rather than at the orphan sweep.
     for (const [childId, child] of this.runs.descendantsOf(run)) {

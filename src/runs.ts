@@ -65,6 +65,11 @@ export interface RunState {
   /** A Langfuse prompt that the generations run under this run were made from. */
   promptLink?: { name: string; version: number };
   /**
+   * A prompt a child (the prompt template) linked: the next child to start takes it as its own
+   * `promptLink`, so the step the prompt feeds is linked and the steps after it are not.
+   */
+  pendingPromptLink?: { name: string; version: number };
+  /**
    * A model run's attributes that can wait for its end: set after the response and usage, so an
    * SDK attribute-count limit drops these rather than the usage.
    */

@@ -212,6 +212,26 @@ describe("metrics, cost and request totals through the handler", () => {
     expect(metrics.get("gen_ai.client.operation.time_to_first_chunk")?.dataPoints[0].value.count).to.equal(1);
   });
 
+  it("a cost the provider reports is the call's cost; with cost.langfuse it is not replaced by ours", async () => {
+    const { handler } = traced({ cost: { langfuse: true } });
+    const model = new ScriptedChatModel([
+      { text: "a", cost: 0.5 },
+      { text: "b", cost: 0.25 },
+    ]);
+    await RunnableLambda.from(async (question: string, config) => {
+      await model.invoke(question, config);
+      return (await model.invoke(question, config)).content;
+    })
+      .withConfig({ runName: "ask" })
+      .invoke("q", { callbacks: [handler] });
+    const chats = tracing.spans().filter((span) => span.name === "chat gpt-test");
+    expect(chats.map((span) => span.attributes["langchain_otel.cost_usd"])).to.deep.equal([0.5, 0.25]);
+    expect(chats.map((span) => span.attributes["gen_ai.usage.cost"])).to.deep.equal([0.5, 0.25]);
+    for (const span of chats)
+      expect(span.attributes).not.to.have.property("langfuse.observation.cost_details");
+    expect(tracing.span("ask").attributes["langchain_otel.request.cost_usd"]).to.equal(0.75);
+  });
+
   it("a dropped run's metrics do not depend on which metrics are excluded", async () => {
     const { handler } = traced(
       { metrics: { exclude: ["gen_ai.client.operation.time_per_output_chunk"] } },

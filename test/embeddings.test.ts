@@ -577,6 +577,44 @@ describe("traceEmbeddings: inside a retriever", () => {
     expect(parentId(search)).to.equal(spanId(retrieval));
   });
 
+  it("carries the request's user, session, tags and trace name, as Langfuse reads them from each span", async () => {
+    const identified = setupTestTracing({
+      userId: "u-1",
+      sessionId: "s-1",
+      tags: ["rag"],
+      traceName: "search",
+    });
+    try {
+      const embeddings = traceEmbeddings(
+        new OpenAIEmbeddings({
+          model: MODEL,
+          apiKey: "sk-test",
+          configuration: { baseURL: server.baseURL },
+          maxRetries: 0,
+        }),
+        { tracerProvider: identified.provider },
+      );
+      const store = new InMemoryStore(embeddings, {});
+      await store.addDocuments([{ pageContent: "Returns within 30 days.", metadata: { id: "returns" } }]);
+      await store.asRetriever(1).invoke("return?", { callbacks: [identified.handler] });
+      const [indexing, search] = identified.spans().filter((span) => span.name === `embeddings ${MODEL}`);
+      expect(search.attributes).to.deep.include({
+        "user.id": "u-1",
+        "session.id": "s-1",
+        "langfuse.trace.name": "search",
+      });
+      // The handler's tags, with the retriever's own (the trace's, as on every span of it).
+      expect(search.attributes["langfuse.trace.tags"]).to.deep.equal(
+        identified.span("retrieval VectorStoreRetriever").attributes["langfuse.trace.tags"],
+      );
+      expect(search.attributes["langfuse.trace.tags"]).to.include("rag");
+      // Outside any run there is no request to belong to.
+      expect(indexing.attributes).not.to.have.property("user.id");
+    } finally {
+      await identified.shutdown();
+    }
+  });
+
   it("counts in the request's totals: tokens, cost and one embeddings call; the indexing outside any run does not", async () => {
     const scripted = await startModelServer({
       embeddings: (request) => ({ promptTokens: request.input.length === 1 ? 40_000 : 999 }),

@@ -365,6 +365,28 @@ describe("Langfuse dialect", () => {
     });
   });
 
+  it("a prompt links the step its template feeds, never the steps after it", async () => {
+    tracing = setupTestTracing();
+    const langfusePrompt = { name: "answer-prompt", version: 2, isFallback: false, prompt: "{q}" };
+    const answerer = new ScriptedChatModel([{ text: "answer" }], "answerer");
+    const grader = new ScriptedChatModel([{ text: "5" }], "grader");
+    await RunnableSequence.from([
+      ChatPromptTemplate.fromMessages([["human", "{q}"]]).withConfig({ metadata: { langfusePrompt } }),
+      answerer,
+      new StringOutputParser(),
+      RunnableLambda.from(
+        async (answer: string, config) => (await grader.invoke(`grade ${answer}`, config)).content,
+      ),
+    ])
+      .withConfig({ runName: "pipeline" })
+      .invoke({ q: "hi" }, { callbacks: [tracing.handler] });
+    expect(tracing.span("chat answerer").attributes).to.include({
+      "langfuse.observation.prompt.name": "answer-prompt",
+      "langfuse.observation.prompt.version": 2,
+    });
+    expect(tracing.span("chat grader").attributes).not.to.have.property("langfuse.observation.prompt.name");
+  });
+
   describe("levels", () => {
     it("ERROR with the status message on failures, beside the OTel status", async () => {
       tracing = setupTestTracing();
@@ -392,6 +414,29 @@ describe("Langfuse dialect", () => {
       const span = tracing.spans()[1];
       expect(span.attributes).to.include({ "langfuse.observation.level": "WARNING" });
       expect(span.attributes["langfuse.observation.status_message"]).to.match(/length/);
+    });
+
+    it("a hidden generation that fails is ERROR, one cancelled WARNING: never the hidden DEBUG", async () => {
+      tracing = setupTestTracing();
+      await new ScriptedChatModel([{ error: new Error("rate limited") }])
+        .withConfig({ tags: ["langsmith:hidden"] })
+        .invoke("q", { callbacks: [tracing.handler] })
+        .catch(() => {});
+      expect(tracing.spans()[0].attributes).to.include({
+        "langfuse.observation.level": "ERROR",
+        "langfuse.observation.status_message": "rate limited",
+      });
+      const aborted = Object.assign(new Error("Aborted"), { name: "AbortError" });
+      tracing.handler.handleChatModelStart(
+        { lc: 1, type: "not_implemented", id: ["ChatX"] },
+        [[]],
+        "run-c",
+        undefined,
+        undefined,
+        ["langsmith:hidden"],
+      );
+      tracing.handler.handleLLMError(aborted, "run-c");
+      expect(tracing.spans()[1].attributes["langfuse.observation.level"]).to.equal("WARNING");
     });
 
     it("DEBUG for runs tagged langsmith:hidden", async () => {

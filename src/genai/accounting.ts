@@ -76,14 +76,19 @@ export class CallAccounting {
       outcome.totals !== undefined ||
       (metrics !== undefined && this.countsCost)
     ) {
-      cost = this.prices.costOf({
-        provider: call.provider,
-        responseModel: response?.model,
-        requestModel: call.requestModel,
-        usage,
-        inputOnly: call.operation === "embeddings",
-      });
-      if (cost !== undefined && outcome.span !== undefined) this.setCost(outcome.span, cost, call, response);
+      // A cost the provider reported (OpenRouter's usage.cost) is what the call cost: no estimate.
+      const reported = response?.cost;
+      cost =
+        reported ??
+        this.prices.costOf({
+          provider: call.provider,
+          responseModel: response?.model,
+          requestModel: call.requestModel,
+          usage,
+          inputOnly: call.operation === "embeddings",
+        });
+      if (cost !== undefined && outcome.span !== undefined)
+        this.setCost(outcome.span, cost, call, response, reported !== undefined);
       if (call.operation === "embeddings") outcome.totals?.addEmbeddingsCall(usage, cost);
       else outcome.totals?.addModelCall(usage, cost);
     }
@@ -120,9 +125,17 @@ export class CallAccounting {
     this.metrics?.recordAgent(name, durationS, errorType);
   }
 
-  private setCost(span: Span, cost: number, call: InferenceCall, response: ModelResponse | undefined): void {
+  private setCost(
+    span: Span,
+    cost: number,
+    call: InferenceCall,
+    response: ModelResponse | undefined,
+    reported: boolean,
+  ): void {
     const usd = roundUsd(cost);
     span.setAttribute(ATTR_COST_USD, usd);
+    // A reported cost already reaches Langfuse as gen_ai.usage.cost; ours must not replace it.
+    if (reported) return;
     const langfuse = this.langfuseCost;
     if (
       langfuse === true ||

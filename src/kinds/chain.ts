@@ -255,15 +255,16 @@ export class ChainRuns {
   }
 
   /**
-   * A prompt passed as `metadata.langfusePrompt` on a chain (typically the prompt template) links
-   * the generations that follow it under the same parent, as `@langfuse/langchain` does.
+   * A prompt passed as `metadata.langfusePrompt` on a chain links the generations under it and,
+   * when the chain is a step (typically the prompt template), those of the next step, the one its
+   * output feeds, as `@langfuse/langchain` links the next generation; never the steps after that.
    */
   private linkPrompt(run: RunState, langfusePrompt: unknown): void {
     if (!this.core.config.langfuse || langfusePrompt === undefined) return;
     const prompt = readPromptLink(langfusePrompt);
     if (prompt === undefined) return;
     run.promptLink = prompt;
-    if (run.parent !== undefined) run.parent.promptLink = prompt;
+    if (run.parent !== undefined) run.parent.pendingPromptLink = prompt;
   }
 
   private rememberPausedThread(threadId: string, span: SpanContext): void {

@@ -256,9 +256,9 @@ function inferenceInput(
   return { systemInstructions: [], messages: (list as string[]).map(promptMessage) };
 }
 
-/** The prompt a generation was made from: the nearest ancestor that a prompt was linked to. */
+/** The prompt a generation was made from: its own link (it is the step after a prompt), else the nearest ancestor's. */
 function inheritedPromptLink(run: RunState): RunState["promptLink"] {
-  for (let ancestor = run.parent; ancestor !== undefined; ancestor = ancestor.parent) {
+  for (let ancestor: RunState | undefined = run; ancestor !== undefined; ancestor = ancestor.parent) {
     if (ancestor.promptLink !== undefined) return ancestor.promptLink;
   }
   return undefined;

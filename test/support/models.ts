@@ -9,6 +9,8 @@ export interface ScriptedTurn {
   text?: string;
   toolCalls?: { id: string; name: string; args: Record<string, unknown> }[];
   error?: Error;
+  /** A cost the provider reports in USD, as OpenRouter does (`usage.cost`). */
+  cost?: number;
 }
 
 /**
@@ -70,6 +72,7 @@ export class ScriptedChatModel extends BaseChatModel<BaseChatModelCallOptions & 
       response_metadata: {
         model_name: `${this.modelName}-2025-01-01`,
         finish_reason: turn.toolCalls ? "tool_calls" : "stop",
+        ...(turn.cost !== undefined ? { usage: { cost: turn.cost } } : {}),
       },
       usage_metadata: {
         input_tokens: 120,
