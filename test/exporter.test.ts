@@ -297,6 +297,26 @@ describe("setupTracing", () => {
     await setup.shutdown();
   });
 
+  it('rejects an environment Langfuse would file under "default", naming the fix', () => {
+    const langfuse = {
+      exporter: "langfuse" as const,
+      register: false,
+      langfuse: { publicKey: "pk-lf-1", secretKey: "sk-lf-1" },
+    };
+    expect(() => setupTracing({ ...langfuse, environment: "staging.eu west" })).to.throw(
+      /at most 40 characters of a-z, 0-9, "_" and "-".*got "staging\.eu west"\. Pass e\.g\. environment: "production"/,
+    );
+    expect(() => setupTracing({ ...langfuse, environment: "x".repeat(41) })).to.throw(/at most 40/);
+    // Case aside, and other backends take any value.
+    void setupTracing({ ...langfuse, environment: "Production" }).shutdown();
+    void setupTracing({
+      exporter: "console",
+      register: false,
+      console: { write: () => {} },
+      environment: "staging.eu west",
+    }).shutdown();
+  });
+
   it("rejects unknown exporters and protocols at setup time", () => {
     expect(() => setupTracing({ exporter: "zipkin" as never, register: false })).to.throw(
       /unknown exporter "zipkin"/,

@@ -225,6 +225,12 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
       `unknown exporter "${String(choice)}"; use "langfuse", "otlp", "console" or a SpanExporter.`,
     );
   }
+  if (choice === "langfuse" && environment !== undefined && !isLangfuseEnvironment(environment)) {
+    // Langfuse files any other value under "default", without a word.
+    throw setupError(
+      `Langfuse keeps an environment of at most 40 characters of a-z, 0-9, "_" and "-" (case aside), and shows any other as "default"; got ${JSON.stringify(environment)}. Pass e.g. environment: "production" (or set LANGFUSE_TRACING_ENVIRONMENT so).`,
+    );
+  }
   if (choice === "otlp" && otlpEndpoint(env) === undefined) {
     throw setupError(
       'exporter "otlp" needs OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.',
@@ -431,6 +437,11 @@ function isGlobalMeterProviderSet(): boolean {
 }
 
 /** True when some tracer provider other than the no-op one is registered globally. */
+/** Langfuse's rule for an environment: lowercased, a `langfuse-` prefix dropped, ≤ 40 of [a-z0-9_-]. */
+function isLangfuseEnvironment(value: string): boolean {
+  return /^[a-z0-9_-]{1,40}$/.test(value.toLowerCase().replace(/^langfuse-/, ""));
+}
+
 function isGlobalProviderSet(): boolean {
   const global = trace.getTracerProvider() as { getDelegate?: () => unknown };
   const delegate = typeof global.getDelegate === "function" ? global.getDelegate() : global;
