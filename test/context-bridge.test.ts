@@ -13,6 +13,7 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { expect } from "chai";
 import { z } from "zod";
 import { type ModelServer, startModelServer } from "../examples/support/model-server.js";
+import { OpenTelemetryCallbackHandler } from "../src/handler.js";
 import {
   type Downstream,
   httpSpans,
@@ -149,6 +150,63 @@ describe("context bridge: the app's own telemetry nests under the LangChain run 
     const work = spans.find((span) => span.name === "app work") as ReadableSpan;
     expect(parentOf(spans, work)?.name).to.equal("step");
     expect(parentOf(spans, single(spans, "/in-app-span"))).to.equal(work);
+  });
+
+  it("keeps a context the run's code enters on purpose: a remote parent, ROOT_CONTEXT, another request's bound listener", async () => {
+    const { handler } = traced();
+    const remote = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      spanId: "b7ad6b7169203331",
+      traceFlags: 1,
+      isRemote: true,
+    });
+    // A listener another request subscribed, bound to that request's context, runs in this tool.
+    let listener: (() => Promise<void>) | undefined;
+    await app().startActiveSpan("request A", async (requestA) => {
+      listener = context.bind(context.active(), async () => {
+        await app().startActiveSpan("A's listener", async (span) => span.end());
+      });
+      requestA.end();
+    });
+    const consume = tool(
+      async () => {
+        // A message's trace context, extracted and entered: its work continues that trace.
+        await context.with(remote, () => app().startActiveSpan("handle message", async (span) => span.end()));
+        // A background job detached from the request.
+        await context.with(ROOT_CONTEXT, () =>
+          app().startActiveSpan("background job", async (span) => span.end()),
+        );
+        await listener?.();
+        await get("/after");
+        return "done";
+      },
+      { name: "consume", description: "Consume", schema: z.object({}) },
+    );
+    await app().startActiveSpan("request B", async (requestB) => {
+      await consume.invoke({}, { callbacks: [handler] });
+      requestB.end();
+    });
+    const spans = tracing.spans();
+    const named = (name: string) => spans.find((span) => span.name === name) as ReadableSpan;
+    expect(named("handle message").parentSpanContext?.spanId).to.equal("b7ad6b7169203331");
+    expect(traceId(named("handle message"))).to.equal("0af7651916cd43dd8448eb211c80319c");
+    expect(parentId(named("background job"))).to.equal(undefined);
+    expect(parentOf(spans, named("A's listener"))?.name).to.equal("request A");
+    // The tool's own calls are still under it.
+    expect(parentOf(spans, single(spans, "/after"))?.name).to.equal("execute_tool consume");
+  });
+
+  it("one model call traced by two handlers (at construction and at invoke): its HTTP call under a chat span", async () => {
+    const { handler } = traced();
+    const other = new OpenTelemetryCallbackHandler({ tracerProvider: tracing.provider });
+    const model = chat();
+    model.callbacks = [other];
+    await app().startActiveSpan("request", async (request) => {
+      await model.invoke("Hello", { callbacks: [handler] });
+      request.end();
+    });
+    const spans = tracing.spans();
+    expect(parentOf(spans, single(spans, "/chat/completions"))?.name).to.equal("chat gpt-4o-mini");
   });
 
   it("puts a LangGraph node's calls under the node span", async () => {

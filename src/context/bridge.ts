@@ -26,6 +26,12 @@ export interface OpenRuns {
 
 /** Context key: the run a bridged context was made for (its run id). Contexts derived from it keep it. */
 export const BRIDGED_RUN = createContextKey("langchain-otel bridged run");
+/**
+ * Context key: the run whose code made this context active with `context.with()` or `bind()` (an
+ * extracted remote parent, `ROOT_CONTEXT` for a background job, another request's context bound to
+ * a listener). Code of that run sees it as it is: the application chose it.
+ */
+const CHOSEN_IN = createContextKey("langchain-otel chosen in run");
 /** Context key: the model or retriever run whose body this async context runs (a mark). */
 const MARKED_RUN = createContextKey("langchain-otel marked run");
 
@@ -120,7 +126,8 @@ export function markRunExecution(run: RunState): void {
 function isOpenSibling(marked: string | undefined, run: RunState): boolean {
   if (marked === undefined || marked === UNKNOWN) return false;
   const other = findRun(marked);
-  return other !== undefined && other !== run && other.parent === run.parent;
+  // The same LangChain run seen by a second handler (one at construction, one at invoke) is no sibling.
+  return other !== undefined && other.runId !== run.runId && other.parent === run.parent;
 }
 
 function findRun(runId: string): RunState | undefined {
@@ -182,6 +189,8 @@ export function bridgedContext(base: Context): Context {
   if (live.size === 0) return base;
   const run = executingRun(base);
   if (run === undefined) return base;
+  // A context the run's own code entered on purpose is left as it is.
+  if (base.getValue(CHOSEN_IN) === run.runId) return base;
   const from = base.getValue(BRIDGED_RUN);
   if (from !== undefined) {
     if (from === run.runId) return base;
@@ -200,6 +209,18 @@ export function bridgedRun(ctx: Context): RunState | undefined {
   if (live.size === 0) return undefined;
   const from = ctx.getValue(BRIDGED_RUN);
   return typeof from === "string" ? findRun(from) : undefined;
+}
+
+/**
+ * The context `context.with(next, …)` enters, given the one active before (`base`, the wrapped
+ * manager's): when a run's code enters a context that was not made from its bridged one, it is
+ * marked as chosen in that run, so that `active()` keeps it while that run's code executes.
+ */
+export function enteredContext(next: Context, base: Context): Context {
+  if (live.size === 0 || next.getValue(BRIDGED_RUN) !== undefined) return next;
+  const run = executingRun(base);
+  if (run === undefined || next.getValue(CHOSEN_IN) === run.runId) return next;
+  return next.setValue(CHOSEN_IN, run.runId);
 }
 
 /** The context a run's body executes in: its span active, marked as bridged from it. */

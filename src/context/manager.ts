@@ -3,6 +3,7 @@ import { installSpecs, sdkLine } from "../export/sdk.js";
 import { requireOptional } from "../optional.js";
 import {
   bridgedContext,
+  enteredContext,
   installBridge,
   type MarkableManager,
   noteActivated,
@@ -61,16 +62,31 @@ export class LangChainContextManager implements ContextManager {
     thisArg?: ThisParameterType<F>,
     ...args: A
   ): ReturnType<F> {
+    let entered = context;
     try {
       noteActivated(context);
+      entered = enteredContext(context, this.inner.active());
     } catch (error) {
       diag.debug("langchain-otel: the context bridge failed to inspect a context", error);
     }
-    return this.inner.with(context, fn, thisArg, ...args);
+    return this.inner.with(entered, fn, thisArg, ...args);
   }
 
   bind<T>(context: Context, target: T): T {
-    return this.inner.bind(context, target);
+    // A bound function enters its context through with(), where a run's code choosing it is seen.
+    if (typeof target !== "function") return this.inner.bind(context, target);
+    const manager = this;
+    const fn = target as (...args: unknown[]) => unknown;
+    const bound = function (this: unknown, ...args: unknown[]) {
+      return manager.with(context, () => fn.apply(this, args));
+    };
+    Object.defineProperty(bound, "length", {
+      enumerable: false,
+      configurable: true,
+      writable: false,
+      value: fn.length,
+    });
+    return bound as T;
   }
 
   /** Delegates the API 1.10 `attach` (experimental) to the wrapped manager, when it has one. */
