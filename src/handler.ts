@@ -51,7 +51,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const config = resolveHandlerOptions(options);
     super({ _awaitHandler: config.awaitHandlers });
     this.core = new RunLifecycle(config);
-    this.models = new ModelRuns(this.core);
+    this.models = new ModelRuns(this.core, (runId, reason) =>
+      this.endWithError("abort", runId, isCancellation(reason) ? reason : abortError(reason)),
+    );
     this.chains = new ChainRuns(this.core);
     this.tools = new ToolRuns(this.core);
     this.retrievers = new RetrieverRuns(this.core);
@@ -449,4 +451,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       diag.debug("langchain-otel: marking a run's execution failed", error);
     }
   }
+}
+
+/** An abort whose reason is not itself a cancellation (`abort("user left")`): an AbortError saying it. */
+function abortError(reason: unknown): Error {
+  const message = typeof reason === "string" && reason.length > 0 ? reason : "This operation was aborted";
+  return Object.assign(new Error(message), { name: "AbortError" });
 }

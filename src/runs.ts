@@ -82,6 +82,8 @@ export interface RunState {
   inference?: InferenceStart;
   /** A model call in flight: what its metrics, cost and the request totals need at its end. */
   call?: InferenceCall;
+  /** Undoes what watches the run (an abort listener on its signal); called when it leaves the registry. */
+  release?: () => void;
 }
 
 /** What a run is opened with; the rest of its state starts empty. */
@@ -231,6 +233,10 @@ export class RunRegistry {
   private delete(runId: string, run: RunState): void {
     if (run.parent === undefined) this.finished.remember(runId, run.span.spanContext());
     this.runs.delete(runId);
+    if (run.release !== undefined) {
+      run.release();
+      run.release = undefined;
+    }
     if (this.bridged && this.runs.size === 0) registryEmptied(this);
   }
 

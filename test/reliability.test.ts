@@ -19,6 +19,7 @@ import { z } from "zod";
 import { type ModelServer, startModelServer } from "../examples/support/model-server.js";
 import { setupTracing } from "../src/export/setup.js";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
+import { ABORT_GRACE_MS } from "../src/kinds/model.js";
 import { ScriptedChatModel } from "./support/models.js";
 import { type OtlpReceiver, startOtlpReceiver } from "./support/receiver.js";
 import { nameTree, parentId, setupTestTracing, type TestTracing, traceId } from "./support/tracing.js";
@@ -709,6 +710,56 @@ describe("reliability", () => {
         "streaming-chain",
         "chat gpt-4o-mini",
       ]);
+      await tracing.shutdown();
+    });
+
+    it("a stream the consumer aborts, which LangChain never ends: its run ends as cancelled a moment later", async () => {
+      const tracing = setupTestTracing();
+      const model = new ChatOpenAI({
+        model: "gpt-4o-mini",
+        apiKey: "sk-test-0123456789abcdefghij",
+        configuration: { baseURL: server.baseURL },
+        maxRetries: 0,
+      });
+      const controller = new AbortController();
+      let chunks = 0;
+      const error = await (async () => {
+        for await (const _ of await model.stream("hi", {
+          callbacks: [tracing.handler],
+          signal: controller.signal,
+        }))
+          if (++chunks === 3) controller.abort();
+      })().catch((caught: unknown) => caught);
+      expect(error).to.be.instanceOf(Error);
+      await new Promise((resolve) => setTimeout(resolve, ABORT_GRACE_MS + 100));
+      expect(tracing.handler.openRuns).to.equal(0);
+      const [span] = tracing.spans();
+      expect(span.name).to.equal("chat gpt-4o-mini");
+      expect(span.status.message).to.match(/^cancelled/);
+      expect(span.attributes["error.type"]).to.equal("cancelled");
+      await tracing.shutdown();
+    });
+
+    it("a signal shared by many calls keeps no listener for the calls that ended", async () => {
+      const tracing = setupTestTracing();
+      const model = new ScriptedChatModel([{ text: "ok" }]);
+      const controller = new AbortController();
+      let listeners = 0;
+      const add = controller.signal.addEventListener.bind(controller.signal);
+      const remove = controller.signal.removeEventListener.bind(controller.signal);
+      controller.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+        listeners++;
+        add(...args);
+      }) as typeof add;
+      controller.signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+        listeners--;
+        remove(...args);
+      }) as typeof remove;
+      for (let i = 0; i < 50; i++)
+        await model.invoke("q", { callbacks: [tracing.handler], signal: controller.signal });
+      // LangChain's own listeners come and go too; ours must not stay behind.
+      expect(listeners).to.equal(0);
+      expect(tracing.spans()).to.have.length(50);
       await tracing.shutdown();
     });
   });

@@ -44,7 +44,14 @@ import type { RunState } from "../runs.js";
  * call to the accounting (metrics, cost, request totals).
  */
 export class ModelRuns {
-  constructor(private readonly core: RunLifecycle) {}
+  /**
+   * @param abandon ends a run as cancelled: for a call whose abort signal fired and that LangChain
+   *   never ended (a stream the consumer aborted leaves its run open).
+   */
+  constructor(
+    private readonly core: RunLifecycle,
+    private readonly abandon: (runId: string, reason: unknown) => void,
+  ) {}
 
   /**
    * A chat model run (`input`: its message lists) or an LLM run (`input`: its prompts). The input
@@ -65,11 +72,14 @@ export class ModelRuns {
     try {
       if (core.config.modelSpans === "never") return undefined;
       const unrecorded = core.startedUnrecorded(runId, parentRunId, "model", "");
-      if (unrecorded !== undefined)
+      if (unrecorded !== undefined) {
+        if (unrecorded.runId === runId) this.watchAbort(unrecorded, extraParams);
         return this.unrecordedCall(unrecorded, operation, llm, extraParams, metadata);
+      }
       const sent = invocationParams(extraParams);
       const tools = readToolDefinitions(sent);
       const run = this.open(operation, llm, runId, parentRunId, sent, tools, tags, metadata, runName);
+      if (run !== undefined) this.watchAbort(run, extraParams);
       if (run?.deferred === undefined || !core.capture.enabled) return run;
       run.deferred.capture = () =>
         captureInferenceInput(run.span, core.capture, () => inferenceInput(operation, input, tools));
@@ -78,6 +88,25 @@ export class ModelRuns {
       reportFailure(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", error);
       return undefined;
     }
+  }
+
+  /**
+   * When the call's abort signal fires, LangChain reports the error, except for a stream the
+   * consumer aborts: its run would stay open until the orphan sweep. So a run still open a moment
+   * after its signal fired is ended as cancelled. The listener goes when the run does.
+   */
+  private watchAbort(run: RunState, extraParams: Record<string, unknown> | undefined): void {
+    const signal = abortSignalOf(extraParams);
+    if (signal === undefined) return;
+    const runs = this.core.runs;
+    const onAbort = () => {
+      const timer = setTimeout(() => {
+        if (runs.get(run.runId) === run) this.abandon(run.runId, signal.reason);
+      }, ABORT_GRACE_MS);
+      timer.unref?.();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    run.release = () => signal.removeEventListener("abort", onAbort);
   }
 
   /** Called for every streamed chunk: the first one's time, and each one's for the metrics (metrics on). */
@@ -238,6 +267,19 @@ export class ModelRuns {
     }
     return response;
   }
+}
+
+/** How long a model run whose signal fired may still report its own end before it is ended as cancelled. */
+export const ABORT_GRACE_MS = 100;
+
+/** The call's `AbortSignal` (LangChain passes the call options as `extraParams.options`), unless already aborted. */
+function abortSignalOf(extraParams: Record<string, unknown> | undefined): AbortSignal | undefined {
+  const signal = (extraParams?.options as { signal?: unknown } | undefined)?.signal as
+    | Partial<AbortSignal>
+    | undefined;
+  if (typeof signal?.addEventListener !== "function" || typeof signal.removeEventListener !== "function")
+    return undefined;
+  return signal.aborted === false ? (signal as AbortSignal) : undefined;
 }
 
 /** What the model was sent, in GenAI terms: a chat's system instructions and messages, or an LLM's prompts. */
