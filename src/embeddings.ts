@@ -303,12 +303,35 @@ export function traceEmbeddings<T extends EmbeddingsInterface<unknown>>(
     const respond = methodOf(embeddings, OPENAI_RESPONSE_METHOD);
     if (respond !== undefined) wrap(embeddings, OPENAI_RESPONSE_METHOD, tracer.observed(embeddings, respond));
     Object.defineProperty(embeddings, TRACED, { value: true, enumerable: false });
+    keepContextThroughQueue(embeddings);
   } catch (error) {
     throw optionsError(
       `cannot wrap this instance's methods (${errorMessage(error)}); pass an instance that is not frozen or sealed.`,
     );
   }
   return embeddings;
+}
+
+/**
+ * LangChain's `AsyncCaller` queues requests past its `maxConcurrency` (2 for `OpenAIEmbeddings`)
+ * and starts a waiting one when the one before finishes, in that one's async context: its HTTP
+ * span would land under another call, often another request's. The instance's own caller gets a
+ * `call` that binds each request to the context it was queued from.
+ */
+function keepContextThroughQueue(instance: object): void {
+  const caller = (instance as { caller?: unknown }).caller;
+  if (typeof caller !== "object" || caller === null) return;
+  const call = methodOf(caller, "call");
+  if (call === undefined) return;
+  try {
+    wrap(caller, "call", function queued(this: unknown, callable: unknown, ...args: unknown[]) {
+      const bound = typeof callable === "function" ? context.bind(context.active(), callable) : callable;
+      return call.call(this, bound, ...args);
+    });
+  } catch (error) {
+    // A frozen caller: the requests still run, only their HTTP spans may be misplaced.
+    diag.debug("langchain-otel: traceEmbeddings: cannot bind the instance's request queue", error);
+  }
 }
 
 /** Replaces a method by an own property, as enumerable as the method it shadows. */

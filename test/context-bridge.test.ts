@@ -6,13 +6,14 @@ import { BaseRetriever } from "@langchain/core/retrievers";
 import { RunnableLambda, RunnableParallel, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { Annotation, StateGraph } from "@langchain/langgraph";
-import { ChatOpenAI } from "@langchain/openai";
+import { ChatOpenAI, OpenAIEmbeddings } from "@langchain/openai";
 import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { expect } from "chai";
 import { z } from "zod";
 import { type ModelServer, startModelServer } from "../examples/support/model-server.js";
+import { traceEmbeddings } from "../src/embeddings.js";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
 import {
   type Downstream,
@@ -194,6 +195,51 @@ describe("context bridge: the app's own telemetry nests under the LangChain run 
     expect(parentOf(spans, named("A's listener"))?.name).to.equal("request A");
     // The tool's own calls are still under it.
     expect(parentOf(spans, single(spans, "/after"))?.name).to.equal("execute_tool consume");
+  });
+
+  it("concurrent requests through OpenAIEmbeddings' request queue (2 at a time): each HTTP call under its own embeddings span", async () => {
+    const { handler } = traced();
+    // Slow enough that the queue fills: 2 requests run, the others wait.
+    const slow = await startModelServer({ embeddings: () => ({ delayMs: 20 }) });
+    const embeddings = traceEmbeddings(
+      new OpenAIEmbeddings({
+        model: "text-embedding-3-small",
+        apiKey: "sk-test",
+        configuration: { baseURL: slow.baseURL },
+        maxRetries: 0,
+      }),
+      { tracerProvider: tracing.provider },
+    );
+    class Search extends BaseRetriever {
+      lc_namespace = ["test"];
+      override async _getRelevantDocuments(query: string): Promise<Document[]> {
+        await embeddings.embedQuery(query);
+        return [new Document({ pageContent: query })];
+      }
+    }
+    const queries = Array.from({ length: 8 }, (_, i) => `question-${i}`);
+    try {
+      await Promise.all(
+        queries.map((query) =>
+          app().startActiveSpan(`request ${query}`, async (request) => {
+            await new Search().invoke(query, { callbacks: [handler] });
+            request.end();
+          }),
+        ),
+      );
+    } finally {
+      await slow.close();
+    }
+    const spans = tracing.spans();
+    const calls = httpSpans(spans, "/embeddings");
+    expect(calls).to.have.length(queries.length);
+    // Each request's embeddings span has its own HTTP call under it, in that request's trace.
+    const embeddingsSpans = spans.filter((span) => span.name === "embeddings text-embedding-3-small");
+    expect(embeddingsSpans).to.have.length(queries.length);
+    for (const span of embeddingsSpans) {
+      const under = calls.filter((call) => parentOf(spans, call) === span);
+      expect(under, String(span.attributes["langfuse.observation.input"])).to.have.length(1);
+    }
   });
 
   it("one model call traced by two handlers (at construction and at invoke): its HTTP call under a chat span", async () => {
