@@ -233,9 +233,14 @@ export class RunRegistry {
   private delete(runId: string, run: RunState): void {
     if (run.parent === undefined) this.finished.remember(runId, run.span.spanContext());
     this.runs.delete(runId);
-    if (run.release !== undefined) {
-      run.release();
+    const release = run.release;
+    if (release !== undefined) {
       run.release = undefined;
+      try {
+        release();
+      } catch {
+        // Whatever undoing a watch throws, the run is closed.
+      }
     }
     if (this.bridged && this.runs.size === 0) registryEmptied(this);
   }

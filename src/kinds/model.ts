@@ -1,7 +1,7 @@
 import type { Serialized } from "@langchain/core/load/serializable";
 import type { BaseMessage } from "@langchain/core/messages";
 import type { LLMResult } from "@langchain/core/outputs";
-import { type Attributes, SpanKind } from "@opentelemetry/api";
+import { type Attributes, diag, SpanKind } from "@opentelemetry/api";
 import { bridgeInstalled } from "../context/bridge.js";
 import { MAX_CHUNK_TIMES } from "../genai/accounting.js";
 import { ATTR_GEN_AI_USAGE_COST } from "../genai/attributes.js";
@@ -105,8 +105,13 @@ export class ModelRuns {
       }, ABORT_GRACE_MS);
       timer.unref?.();
     };
-    signal.addEventListener("abort", onAbort, { once: true });
-    run.release = () => signal.removeEventListener("abort", onAbort);
+    try {
+      signal.addEventListener("abort", onAbort, { once: true });
+      run.release = () => signal.removeEventListener("abort", onAbort);
+    } catch (error) {
+      // A signal-like object that refuses listeners: the run ends as LangChain reports it.
+      diag.debug("langchain-otel: cannot watch a model call's abort signal", error);
+    }
   }
 
   /** Called for every streamed chunk: the first one's time, and each one's for the metrics (metrics on). */
@@ -274,12 +279,17 @@ export const ABORT_GRACE_MS = 100;
 
 /** The call's `AbortSignal` (LangChain passes the call options as `extraParams.options`), unless already aborted. */
 function abortSignalOf(extraParams: Record<string, unknown> | undefined): AbortSignal | undefined {
-  const signal = (extraParams?.options as { signal?: unknown } | undefined)?.signal as
-    | Partial<AbortSignal>
-    | undefined;
-  if (typeof signal?.addEventListener !== "function" || typeof signal.removeEventListener !== "function")
+  try {
+    const signal = (extraParams?.options as { signal?: unknown } | undefined)?.signal as
+      | Partial<AbortSignal>
+      | undefined;
+    if (typeof signal?.addEventListener !== "function" || typeof signal.removeEventListener !== "function")
+      return undefined;
+    return signal.aborted === false ? (signal as AbortSignal) : undefined;
+  } catch {
+    // Options whose reads throw have no signal to watch.
     return undefined;
-  return signal.aborted === false ? (signal as AbortSignal) : undefined;
+  }
 }
 
 /** What the model was sent, in GenAI terms: a chat's system instructions and messages, or an LLM's prompts. */
