@@ -550,16 +550,15 @@ describe("traceEmbeddings: inside a retriever", () => {
   });
   afterEach(async () => tracing.shutdown());
 
-  it("a vector-store retriever's embedQuery span is in the retrieval's trace, under the retrieval span", async () => {
-    const embeddings = traceEmbeddings(
-      new OpenAIEmbeddings({
-        model: MODEL,
-        apiKey: "sk-test",
-        configuration: { baseURL: server.baseURL },
-        maxRetries: 0,
-      }),
-      { tracerProvider: tracing.provider },
+  /** A traced OpenAIEmbeddings against `baseURL`, its spans to `provider`. */
+  const tracedOpenAI = (baseURL = server.baseURL, provider = tracing.provider) =>
+    traceEmbeddings(
+      new OpenAIEmbeddings({ model: MODEL, apiKey: "sk-test", configuration: { baseURL }, maxRetries: 0 }),
+      { tracerProvider: provider },
     );
+
+  it("a vector-store retriever's embedQuery span is in the retrieval's trace, under the retrieval span", async () => {
+    const embeddings = tracedOpenAI();
     const store = new InMemoryStore(embeddings, {});
     await store.addDocuments([
       { pageContent: "Returns are accepted within 30 days of delivery.", metadata: { id: "returns" } },
@@ -585,15 +584,7 @@ describe("traceEmbeddings: inside a retriever", () => {
       traceName: "search",
     });
     try {
-      const embeddings = traceEmbeddings(
-        new OpenAIEmbeddings({
-          model: MODEL,
-          apiKey: "sk-test",
-          configuration: { baseURL: server.baseURL },
-          maxRetries: 0,
-        }),
-        { tracerProvider: identified.provider },
-      );
+      const embeddings = tracedOpenAI(server.baseURL, identified.provider);
       const store = new InMemoryStore(embeddings, {});
       await store.addDocuments([{ pageContent: "Returns within 30 days.", metadata: { id: "returns" } }]);
       await store.asRetriever(1).invoke("return?", { callbacks: [identified.handler] });
@@ -620,15 +611,7 @@ describe("traceEmbeddings: inside a retriever", () => {
       embeddings: (request) => ({ promptTokens: request.input.length === 1 ? 40_000 : 999 }),
     });
     try {
-      const embeddings = traceEmbeddings(
-        new OpenAIEmbeddings({
-          model: MODEL,
-          apiKey: "sk-test",
-          configuration: { baseURL: scripted.baseURL },
-          maxRetries: 0,
-        }),
-        { tracerProvider: tracing.provider },
-      );
+      const embeddings = tracedOpenAI(scripted.baseURL);
       const store = new InMemoryStore(embeddings, {});
       await store.addDocuments([
         { pageContent: "Returns are accepted within 30 days.", metadata: { id: "returns" } },

@@ -673,15 +673,17 @@ describe("reliability", () => {
       });
     });
     after(async () => server.close());
-
-    it("a run cancelled with an AbortSignal mid-stream ends as cancelled, not as a generic error", async () => {
-      const tracing = setupTestTracing();
-      const model = new ChatOpenAI({
+    const chat = () =>
+      new ChatOpenAI({
         model: "gpt-4o-mini",
         apiKey: "sk-test-0123456789abcdefghij",
         configuration: { baseURL: server.baseURL },
         maxRetries: 0,
       });
+
+    it("a run cancelled with an AbortSignal mid-stream ends as cancelled, not as a generic error", async () => {
+      const tracing = setupTestTracing();
+      const model = chat();
       const controller = new AbortController();
       const chain = RunnableLambda.from(async (input: string, config) => {
         let text = "";
@@ -715,12 +717,7 @@ describe("reliability", () => {
 
     it("a stream the consumer aborts, which LangChain never ends: its run ends as cancelled a moment later", async () => {
       const tracing = setupTestTracing();
-      const model = new ChatOpenAI({
-        model: "gpt-4o-mini",
-        apiKey: "sk-test-0123456789abcdefghij",
-        configuration: { baseURL: server.baseURL },
-        maxRetries: 0,
-      });
+      const model = chat();
       const controller = new AbortController();
       let chunks = 0;
       const error = await (async () => {
