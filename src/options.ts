@@ -280,6 +280,15 @@ function excludedMetrics(
   return new Set(exclude as GenAIMetricName[]);
 }
 
+/** The handler's switches: a string such as "false" would be truthy, so each is checked. */
+const BOOLEAN_OPTIONS = [
+  "captureContent",
+  "awaitHandlers",
+  "contextBridge",
+  "langfuseAttributes",
+  "showInternalRuns",
+] as const;
+
 export function resolveHandlerOptions(
   options: OpenTelemetryCallbackHandlerOptions = {},
 ): ResolvedHandlerOptions {
@@ -328,6 +337,20 @@ export function resolveHandlerOptions(
   const cost = costSelection(options.cost, selection.cost);
   if (options.mask !== undefined && typeof options.mask !== "function") {
     throw configError('option "mask" must be a function (value: string, attribute: string) => string.');
+  }
+  for (const name of BOOLEAN_OPTIONS) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw configError(
+        `option "${name}" must be true or false, got ${JSON.stringify(value) ?? String(value)}.`,
+      );
+    }
+  }
+  for (const name of ["attributes", "traceMetadata"] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
+      throw configError(`option "${name}" must be an object, e.g. { "app.tier": "search" }.`);
+    }
   }
   const provider = options.tracerProvider ?? trace.getTracerProvider();
   return {

@@ -509,6 +509,16 @@ describe("OpenTelemetryCallbackHandler", () => {
         /"maxContentLength" must be a positive integer/,
       ],
       [
+        'a switch given as a string ("false" is truthy: capture would stay on)',
+        () => new OpenTelemetryCallbackHandler({ captureContent: "false" as never }),
+        /"captureContent" must be true or false, got "false"/,
+      ],
+      [
+        "attributes that are not an object",
+        () => new OpenTelemetryCallbackHandler({ attributes: ["a"] as never }),
+        /"attributes" must be an object/,
+      ],
+      [
         "a bad tracer",
         () => new OpenTelemetryCallbackHandler({ tracer: {} as never }),
         /must be an OpenTelemetry Tracer/,

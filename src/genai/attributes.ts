@@ -97,7 +97,6 @@ export const ATTR_GEN_AI_USAGE_COST = "gen_ai.usage.cost";
 /** LangChain's own identifiers, for joining a span with LangSmith or application logs. */
 export const ATTR_LANGCHAIN_RUN_ID = "langchain.run.id";
 export const ATTR_LANGCHAIN_RUN_TYPE = "langchain.run.type";
-export const ATTR_LANGCHAIN_RUN_TAGS = "langchain.run.tags";
 
 /** Set when a value was cut to the capture size limit: the names of the cut attributes. */
 export const ATTR_TRUNCATED = "langchain_otel.truncated";
