@@ -186,7 +186,9 @@ export function captureContentFromEnv(env: NodeJS.ProcessEnv = process.env): boo
   const raw = env[CAPTURE_ENV]?.trim().toLowerCase();
   if (raw === undefined || raw === "") return undefined;
   // Booleans (older JS instrumentations) and the python util-genai modes (genai-semconv §4).
-  if (raw === "false" || raw === "0" || raw === "no_content" || raw === "none") return false;
+  // EVENT_ONLY asks for content on events alone, and this package writes no events: none on spans.
+  if (raw === "false" || raw === "0" || raw === "no_content" || raw === "none" || raw === "event_only")
+    return false;
   return true;
 }
 

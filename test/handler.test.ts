@@ -400,6 +400,12 @@ describe("OpenTelemetryCallbackHandler", () => {
         tracing = setupTestTracing({ captureContent: true });
         await scripted().invoke("question", { callbacks: [tracing.handler] });
         expect(tracing.spans()[0].attributes).to.have.property("gen_ai.input.messages");
+        await tracing.shutdown();
+        // Content on events only: this package writes no events, so none on spans either.
+        process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT = "EVENT_ONLY";
+        tracing = setupTestTracing();
+        await scripted().invoke("secret question", { callbacks: [tracing.handler] });
+        expect(tracing.spans()[0].attributes).not.to.have.property("gen_ai.input.messages");
       } finally {
         delete process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT;
       }

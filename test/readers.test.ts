@@ -457,6 +457,9 @@ describe("LangChain readers", () => {
       ["max_tokens", "length"],
       ["SAFETY", "content_filter"],
       ["content_filter", "content_filter"],
+      ["refusal", "content_filter"],
+      ["MALFORMED_FUNCTION_CALL", "error"],
+      ["insufficient_system_resource", "error"],
       ["custom_reason", "custom_reason"],
     ];
     for (const [raw, normalised] of reasons) {

@@ -21,7 +21,12 @@ const FINISH_REASONS = lookupTable<string>({
   recitation: "content_filter",
   blocklist: "content_filter",
   prohibited_content: "content_filter",
+  spii: "content_filter",
+  refusal: "content_filter",
   error: "error",
+  malformed_function_call: "error",
+  unexpected_tool_call: "error",
+  insufficient_system_resource: "error",
 });
 
 export function normaliseFinishReason(reason: string): string {
