@@ -1,7 +1,8 @@
 import type { AIMessageChunk } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
 import { ChatOpenAI, OpenAI } from "@langchain/openai";
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { type Attributes, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { SamplingDecision } from "@opentelemetry/sdk-trace-base";
 import { expect } from "chai";
 import { z } from "zod";
 import { type ModelServer, type ScriptedReply, startModelServer } from "../examples/support/model-server.js";
@@ -65,6 +66,34 @@ describe("real ChatOpenAI against the local OpenAI-compatible server", () => {
     });
     expect(span.attributes["gen_ai.response.finish_reasons"]).to.deep.equal(["stop"]);
     expect(span.attributes).not.to.have.property("gen_ai.request.stream");
+  });
+
+  it("the sampler is given the operation, provider, model and server, as the conventions ask", async () => {
+    const seen: Attributes[] = [];
+    await tracing.shutdown();
+    tracing = setupTestTracing(
+      {},
+      {
+        sampler: {
+          shouldSample: (_context, _traceId, _name, _kind, attributes) => {
+            seen.push({ ...attributes });
+            return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+          },
+          toString: () => "recording",
+        },
+      },
+    );
+    script = [{ content: "Hello!" }];
+    await chat().invoke("Hi", { callbacks: [tracing.handler] });
+    expect(seen).to.deep.equal([
+      {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "server.address": "127.0.0.1",
+        "server.port": Number(new URL(server.baseURL).port),
+      },
+    ]);
   });
 
   it("streaming: stream flag, time to first chunk, usage from the final chunk", async () => {

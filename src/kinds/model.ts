@@ -171,6 +171,9 @@ export class ModelRuns {
     const name = inferenceSpanName(operation, params.model ?? nonEmptyString(runName));
     const provider = readProvider(llm, meta);
     const attributes = inferenceStartAttributes(operation, provider, params);
+    // The server too is known before the call and is given to the sampler, as the conventions ask.
+    const server = readServerAddress(llm);
+    if (server !== undefined) Object.assign(attributes, serverAttributes(server));
     // Only the bridge can see another instrumentation's inference span under ours.
     const inference =
       config.modelSpans === "auto" && config.contextBridge && bridgeInstalled()
@@ -179,9 +182,7 @@ export class ModelRuns {
     const start = inference?.plain
       ? spanStart(inference.plainName, SpanKind.INTERNAL, "model", {}, undefined, meta, tags)
       : spanStart(name, SpanKind.CLIENT, "model", attributes, undefined, meta, tags);
-    const server = readServerAddress(llm);
     start.extra = inferenceRequestAttributes(params);
-    if (server !== undefined) Object.assign(start.extra, serverAttributes(server));
     if (inference?.plain) start.observation = "span";
     const run = core.startRun(runId, parentRunId, start);
     if (run === undefined) return undefined;
