@@ -68,6 +68,19 @@ describe("real ChatOpenAI against the local OpenAI-compatible server", () => {
     expect(span.attributes).not.to.have.property("gen_ai.request.stream");
   });
 
+  it("JSON mode: gen_ai.output.type json; a plain call names no output type", async () => {
+    script = [{ content: '{"answer":"yes"}' }, { content: "plain" }];
+    const structured = chat().withStructuredOutput(z.object({ answer: z.string() }), { method: "jsonMode" });
+    expect(await structured.invoke("Answer in JSON", { callbacks: [tracing.handler] })).to.deep.equal({
+      answer: "yes",
+    });
+    expect(server.requests[0].body.response_format).to.deep.equal({ type: "json_object" });
+    await chat().invoke("Hi", { callbacks: [tracing.handler] });
+    const [json, plain] = tracing.spans().filter((span) => span.name === "chat gpt-4o-mini");
+    expect(json.attributes["gen_ai.output.type"]).to.equal("json");
+    expect(plain.attributes).not.to.have.property("gen_ai.output.type");
+  });
+
   it("the sampler is given the operation, provider, model and server, as the conventions ask", async () => {
     const seen: Attributes[] = [];
     await tracing.shutdown();

@@ -156,6 +156,22 @@ describe("LangChain readers", () => {
   });
 
   describe("readRequestParams", () => {
+    const outputTypes: [string, Record<string, unknown>, string | undefined][] = [
+      ["OpenAI JSON mode", { response_format: { type: "json_object" } }, "json"],
+      ["OpenAI JSON schema", { response_format: { type: "json_schema", json_schema: {} } }, "json"],
+      ["OpenAI text", { response_format: { type: "text" } }, "text"],
+      ["Google's MIME type", { responseMimeType: "application/json" }, "json"],
+      ["Ollama's format", { format: "json" }, "json"],
+      ["Ollama's schema", { format: { type: "object" } }, "json"],
+      ["no format asked", { temperature: 0 }, undefined],
+    ];
+    for (const [what, sent, expected] of outputTypes) {
+      it(`output type: ${what} → ${expected}`, () =>
+        expect(readParams(undefined, { invocation_params: sent }, NO_METADATA).outputType).to.equal(
+          expected,
+        ));
+    }
+
     it("reads OpenAI invocation params", () => {
       const params = readParams(
         undefined,

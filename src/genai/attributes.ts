@@ -36,6 +36,7 @@ export const ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_pen
 export const ATTR_GEN_AI_REQUEST_SEED = "gen_ai.request.seed";
 export const ATTR_GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences";
 export const ATTR_GEN_AI_REQUEST_STREAM = "gen_ai.request.stream";
+export const ATTR_GEN_AI_OUTPUT_TYPE = "gen_ai.output.type";
 export const ATTR_GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature";
 export const ATTR_GEN_AI_REQUEST_TOP_K = "gen_ai.request.top_k";
 export const ATTR_GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p";

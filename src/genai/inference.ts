@@ -3,6 +3,7 @@ import {
   ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_TYPE,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_CHOICE_COUNT,
   ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY,
@@ -61,6 +62,7 @@ export function inferenceStartAttributes(
 export function inferenceRequestAttributes(params: ModelRequestParams): Attributes {
   const attributes: Attributes = {};
   if (params.temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = params.temperature;
+  if (params.outputType !== undefined) attributes[ATTR_GEN_AI_OUTPUT_TYPE] = params.outputType;
   if (params.topP !== undefined) attributes[ATTR_GEN_AI_REQUEST_TOP_P] = params.topP;
   if (params.topK !== undefined) attributes[ATTR_GEN_AI_REQUEST_TOP_K] = params.topK;
   if (params.maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = params.maxTokens;

@@ -18,6 +18,8 @@ export interface ModelRequestParams {
   seed?: number;
   choiceCount?: number;
   stream?: boolean;
+  /** The output format asked for (`gen_ai.output.type`): only when the request names one. */
+  outputType?: "json" | "text";
 }
 
 /** Token usage in the semconv's terms: input includes cached tokens, output includes reasoning. */

@@ -137,7 +137,34 @@ export function readRequestParams(
   } catch {
     // A getter that throws: not known to stream.
   }
+  const outputType = requestedOutputType(invocation);
+  if (outputType !== undefined) params.outputType = outputType;
   return params;
+}
+
+/**
+ * The output format a request names, in the conventions' terms: OpenAI's `response_format`
+ * (`json_object`, `json_schema`, `text`), Google's `responseMimeType`, Ollama's `format` (`"json"`
+ * or a JSON schema). Nothing when the request names none (a plain call, or structured output
+ * through tool calling).
+ */
+function requestedOutputType(sent: object | undefined): "json" | "text" | undefined {
+  if (sent === undefined) return undefined;
+  try {
+    const record = sent as Record<string, unknown>;
+    const format = record.response_format ?? record.responseFormat;
+    const type = typeof format === "object" && format !== null ? (format as { type?: unknown }).type : format;
+    if (type === "json_object" || type === "json_schema" || type === "json") return "json";
+    if (type === "text") return "text";
+    const mime = record.responseMimeType ?? record.response_mime_type;
+    if (mime === "application/json") return "json";
+    if (mime === "text/plain") return "text";
+    const ollama = record.format;
+    if (ollama === "json" || (typeof ollama === "object" && ollama !== null)) return "json";
+  } catch {
+    // A getter that throws: no format known.
+  }
+  return undefined;
 }
 
 /** Only the requested model (`gen_ai.request.model`): for runs whose span is not recording, whose metrics need it. */
