@@ -347,6 +347,12 @@ function wrap(instance: object, name: string, method: Method): void {
 
 /** Starts and ends the spans of one traced instance. No method here throws into the caller. */
 class EmbeddingsTracer {
+  /**
+   * The instance's calls in flight. Without a context manager (none registered) the running call
+   * cannot be found in the context; when only one is in flight, it is that one.
+   */
+  private readonly inFlight = new Set<EmbeddingsCall>();
+
   constructor(
     private readonly config: EmbeddingsTracing,
     private readonly provider: string | undefined,
@@ -389,10 +395,13 @@ class EmbeddingsTracer {
    * returning vectors; this reads it on the way (one response per batch) for the running call.
    */
   observed(instance: object, original: Method): Method {
+    const inFlight = this.inFlight;
     return function observed(this: unknown, ...args: unknown[]): unknown {
       const result = original.apply(this, args);
       try {
-        const call = context.active().getValue(ACTIVE_CALL) as EmbeddingsCall | undefined;
+        const call =
+          (context.active().getValue(ACTIVE_CALL) as EmbeddingsCall | undefined) ??
+          (inFlight.size === 1 ? inFlight.values().next().value : undefined);
         if (call?.open === true && call.instance === instance && isThenable(result)) {
           // Registered before the caller's own `await`, so it runs before the call ends.
           result.then(
@@ -441,6 +450,7 @@ class EmbeddingsTracer {
       call.context = trace.setSpan(parent, span).setValue(ACTIVE_CALL, call);
       call.totals = scope?.totals;
       this.config.accounting.inferenceStarted();
+      this.inFlight.add(call);
       return call;
     } catch (error) {
       diag.warn("langchain-otel: starting an embeddings span failed; the call runs untraced", error);
@@ -450,6 +460,7 @@ class EmbeddingsTracer {
 
   private end(call: EmbeddingsCall, output: unknown): void {
     call.open = false;
+    this.inFlight.delete(call);
     try {
       const result = readEmbeddingsResult(output, call.single);
       setEmbeddingsResult(call.span, result, call.inputTokens);
@@ -467,6 +478,7 @@ class EmbeddingsTracer {
 
   private fail(call: EmbeddingsCall, error: unknown): void {
     call.open = false;
+    this.inFlight.delete(call);
     try {
       const langfuse = this.config.langfuse;
       const cancelled = isCancellation(error);

@@ -147,6 +147,17 @@ describe("traceEmbeddings: real OpenAIEmbeddings against the local server", () =
     });
   });
 
+  it("reads the usage without a context manager too (an app that registered none)", async () => {
+    context.disable();
+    try {
+      script = [{ promptTokens: 7 }];
+      await traced().embedQuery("How long do refunds take?");
+    } finally {
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    }
+    expect(tracing.span(`embeddings ${MODEL}`).attributes["gen_ai.usage.input_tokens"]).to.equal(7);
+  });
+
   it("embedDocuments: one span for every batch, usage summed, requested format and dimensions", async () => {
     script = [{ promptTokens: 5 }, { promptTokens: 6 }];
     const texts = ["returns within 30 days", "refunds in 5 business days", "express shipping"];
