@@ -289,6 +289,56 @@ describe("agents and LangGraph", () => {
       expect(resumed.attributes).to.include({ "session.id": "thread-7", "langgraph.resumed": true });
     });
 
+    it("an interrupt in a subgraph: the node and the outer graph get the event once each; the resume links to the outer graph", async () => {
+      tracing = setupTestTracing();
+      const inner = new StateGraph(State)
+        .addNode("ask", async () => ({ approved: interrupt({ question: "approve?" }) as boolean }))
+        .addEdge(START, "ask")
+        .compile({ name: "inner_review" });
+      const outer = new StateGraph(State)
+        .addNode("review", inner)
+        .addNode("publish", async (state) => ({ text: `${state.text} published` }))
+        .addEdge(START, "review")
+        .addEdge("review", "publish")
+        .compile({ checkpointer: new MemorySaver(), name: "outer_flow" });
+      const config = { configurable: { thread_id: "thread-nested" }, callbacks: [tracing.handler] };
+      await outer.invoke({ text: "note" }, config);
+      const interrupts = (name: string) =>
+        tracing.span(name).events.filter((event) => event.name === "langgraph.interrupt").length;
+      const pausedRoot = rootOf(tracing.spans());
+      expect(pausedRoot.name).to.equal("invoke_workflow outer_flow");
+      expect(interrupts("ask")).to.equal(1);
+      expect(interrupts("invoke_workflow outer_flow")).to.equal(1);
+      expect(interrupts("invoke_workflow inner_review")).to.equal(0);
+      expect(interrupts("review")).to.equal(0);
+
+      tracing.exporter.reset();
+      await outer.invoke(new Command({ resume: true }), config);
+      const resumed = rootOf(tracing.spans());
+      expect(resumed.links.map((link) => link.context.spanId)).to.deep.equal([spanId(pausedRoot)]);
+      expect(tracing.handler.openRuns).to.equal(0);
+    });
+
+    it("a graph whose signal fires ends as cancelled, not as an error", async () => {
+      tracing = setupTestTracing();
+      const slow = new StateGraph(State)
+        .addNode("wait", async () => {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          return {};
+        })
+        .addEdge(START, "wait")
+        .compile({ name: "slow_flow" });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 20);
+      await slow
+        .invoke({ text: "x" }, { signal: controller.signal, callbacks: [tracing.handler] })
+        .catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const graph = tracing.span("invoke_workflow slow_flow");
+      expect(graph.attributes["error.type"]).to.equal("cancelled");
+      expect(graph.events.filter((event) => event.name === "exception")).to.deep.equal([]);
+    });
+
     it("parallel branches (Send) stay under their graph, subgraphs nest", async () => {
       tracing = setupTestTracing();
       const inner = new StateGraph(State)

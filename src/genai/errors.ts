@@ -47,6 +47,8 @@ const CANCELLATION_MESSAGES = new Set([
   "This operation was aborted",
   "Request was aborted.",
   "Aborted by the caller",
+  // LangGraph ends a graph whose signal fired, or whose stream was left, with new Error("Abort").
+  "Abort",
 ]);
 
 /** An AbortSignal fired (LangChain, fetch and the OpenAI SDK each have their own error for it). */

@@ -164,15 +164,26 @@ export class ChainRuns {
       renderLangChainValue,
     );
     if (value !== undefined) attributes[ATTR_LANGGRAPH_INTERRUPT_VALUE] = value;
+    // The same interrupt ends every run between the one that paused and the outermost graph (a
+    // subgraph, an agent called from another's tool): only the first of them gets the event.
+    if (typeof error === "object" && error !== null) {
+      if (core.recordedErrors.has(error)) return;
+      core.recordedErrors.add(error);
+    }
     run.span.addEvent(EVENT_LANGGRAPH_INTERRUPT, attributes);
-    if (typeof error !== "object" || error === null || core.recordedErrors.has(error)) return;
-    core.recordedErrors.add(error);
+    // The outermost graph is the one the trace shows paused, and the one a resume addresses.
+    let outer: RunState | undefined;
+    let threadId: string | undefined;
     for (let graph: RunState | undefined = run; graph !== undefined; graph = graph.parent) {
       if (graph.kind !== "workflow" && graph.kind !== "agent") continue;
-      if (graph !== run) graph.span.addEvent(EVENT_LANGGRAPH_INTERRUPT, attributes);
-      if (graph.threadId !== undefined) this.rememberPausedThread(graph.threadId, graph.span.spanContext());
-      return;
+      outer = graph;
+      threadId = graph.threadId ?? threadId;
     }
+    if (outer === undefined) return;
+    if (outer !== run) outer.span.addEvent(EVENT_LANGGRAPH_INTERRUPT, attributes);
+    // A ParentCommand hands control to the parent graph: it pauses nothing.
+    if (threadId !== undefined && attributes[ATTR_LANGGRAPH_INTERRUPT_REASON] !== "ParentCommand")
+      this.rememberPausedThread(threadId, outer.span.spanContext());
   }
 
   /** What a chain run becomes: an agent, a workflow (a LangGraph graph), a graph node, or a plain chain. */
