@@ -68,6 +68,31 @@ describe("langfuseExporter", () => {
     });
   }
 
+  it("sends Langfuse none of the OTLP headers the environment holds for another backend", async () => {
+    Object.assign(process.env, {
+      OTEL_EXPORTER_OTLP_HEADERS: "x-other-vendor=OTHER-KEY",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-trace-only=TRACE-KEY",
+    });
+    const exporter = langfuseExporter({
+      publicKey: PUBLIC_KEY,
+      secretKey: SECRET_KEY,
+      baseUrl: receiver.url,
+    });
+    // Restored for whoever reads them next (the metrics exporter).
+    expect(process.env.OTEL_EXPORTER_OTLP_HEADERS).to.equal("x-other-vendor=OTHER-KEY");
+    const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    await traceOneCall(new OpenTelemetryCallbackHandler({ tracerProvider: provider }));
+    await provider.forceFlush();
+    await receiver.waitForSpans(1);
+    const headers = receiver.requests[0].headers;
+    expect(headers.authorization).to.equal(basicAuth);
+    expect(headers).not.to.have.property("x-other-vendor");
+    expect(headers).not.to.have.property("x-trace-only");
+    await provider.shutdown();
+    delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
+    delete process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS;
+  });
+
   it("reads keys and the base URL from the environment, with a self-hosted path prefix", () => {
     const env = {
       LANGFUSE_PUBLIC_KEY: PUBLIC_KEY,

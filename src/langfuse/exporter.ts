@@ -107,6 +107,25 @@ export function resolveLangfuseEndpoint(
   };
 }
 
+const OTLP_HEADER_VARIABLES = ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] as const;
+
+/** Runs `make` with these environment variables unset (the exporter reads them when made), then restores them. */
+function withoutEnvironment<T>(names: readonly string[], make: () => T): T {
+  const saved = new Map<string, string>();
+  for (const name of names) {
+    const value = process.env[name];
+    if (value !== undefined) {
+      saved.set(name, value);
+      delete process.env[name];
+    }
+  }
+  try {
+    return make();
+  } finally {
+    for (const [name, value] of saved) process.env[name] = value;
+  }
+}
+
 /**
  * An OTLP/HTTP span exporter preset for Langfuse's OTel endpoint:
  * `{baseUrl}/api/public/otel/v1/traces`, Basic auth from the public and secret key, and
@@ -129,11 +148,15 @@ export function langfuseExporter(options: LangfuseExporterOptions = {}): SpanExp
       `langfuseExporter() option "encoding" must be "protobuf" or "json", got "${String(encoding)}".`,
     );
   }
-  const exporter = otlpTraceExporter(encoding, "langfuseExporter()", {
-    url: endpoint.url,
-    headers: endpoint.headers,
-    timeoutMillis,
-    compression: options.compression === "none" ? "none" : "gzip",
-  });
+  // The OTLP exporter adds the OTEL_EXPORTER_OTLP_(TRACES_)HEADERS of the environment to every
+  // request: credentials meant for another backend (the one the metrics go to), not for Langfuse.
+  const exporter = withoutEnvironment(OTLP_HEADER_VARIABLES, () =>
+    otlpTraceExporter(encoding, "langfuseExporter()", {
+      url: endpoint.url,
+      headers: endpoint.headers,
+      timeoutMillis,
+      compression: options.compression === "none" ? "none" : "gzip",
+    }),
+  );
   return new FailureReportingExporter(exporter, `Langfuse at ${new URL(endpoint.url).origin}`);
 }
