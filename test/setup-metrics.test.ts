@@ -1,6 +1,6 @@
 import { RunnableLambda } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
-import { metrics } from "@opentelemetry/api";
+import { DiagLogLevel, diag, metrics } from "@opentelemetry/api";
 import { expect } from "chai";
 import { z } from "zod";
 import { setupTracing, type TracingSetup } from "../src/export/setup.js";
@@ -145,6 +145,42 @@ describe("setupTracing: metrics", () => {
     expect(() => setUp({ register: false, metrics: { exportIntervalMillis: 0 } })).to.throw(
       /exportIntervalMillis/,
     );
+  });
+
+  it("a metrics backend that fails says so once, not at every interval or flush; then that it works again", async () => {
+    const lines: string[] = [];
+    const log =
+      (level: string) =>
+      (...args: unknown[]) =>
+        lines.push(`${level} ${args.map(String).join(" ")}`);
+    diag.setLogger(
+      { error: log("ERROR"), warn: log("WARN"), info: log("INFO"), debug: () => {}, verbose: () => {} },
+      { logLevel: DiagLogLevel.INFO, suppressOverrideMessage: true },
+    );
+    receiver.setBehaviour({ kind: "status", status: 500 });
+    try {
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+      const setup = setUp({
+        register: false,
+        console: { write: () => {} },
+        metrics: { exportIntervalMillis: 100 },
+      });
+      setup.meterProvider?.getMeter("t").createCounter("failing").add(1);
+      for (let i = 0; i < 4; i++) await setup.flush();
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      // Errors and warnings: ours, once (the OTLP exporter's own INFO line per export is its own).
+      const failures = lines.filter((line) => /^(ERROR|WARN) /.test(line));
+      expect(failures, failures.join("\n")).to.have.length(1);
+      expect(failures[0]).to.match(
+        /^ERROR langchain-otel: exporting \d+ metrics to the OTLP metrics endpoint http:\/\/127\.0\.0\.1:\d+\/ failed/,
+      );
+      receiver.setBehaviour({ kind: "ok" });
+      await setup.flush();
+      expect(lines.filter((line) => /works again/.test(line))).to.have.length(1);
+    } finally {
+      diag.disable();
+      receiver.setBehaviour({ kind: "ok" });
+    }
   });
 
   it("flush() and shutdown() return within shutdownTimeoutMs when the metrics backend hangs", async () => {

@@ -11,7 +11,7 @@ import {
   type OpenTelemetryCallbackHandlerOptions,
   resolveHandlerOptions,
 } from "../options.js";
-import { FailureReportingExporter } from "./resilient.js";
+import { FailureReportingExporter, FailureReportingMetricExporter } from "./resilient.js";
 import {
   checkInstalled,
   loadSdk,
@@ -375,7 +375,11 @@ function otlpMeterProvider(
     resource: sdkResource(sdk.resources, resource),
     readers: [
       new sdk["sdk-metrics"].PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter(),
+        // One diagnostic while the backend is down, not one per interval.
+        exporter: new FailureReportingMetricExporter(
+          new OTLPMetricExporter(),
+          `the OTLP metrics endpoint ${withoutCredentials(otlpMetricsEndpoint(process.env) ?? "")}`,
+        ) as never,
         exportIntervalMillis,
         exportTimeoutMillis,
       }),
