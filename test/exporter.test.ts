@@ -93,6 +93,17 @@ describe("langfuseExporter", () => {
     delete process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS;
   });
 
+  it("an empty LANGFUSE_BASE_URL does not hide LANGFUSE_HOST; a region must be one of the regions", () => {
+    const keys = { LANGFUSE_PUBLIC_KEY: PUBLIC_KEY, LANGFUSE_SECRET_KEY: SECRET_KEY };
+    expect(
+      resolveLangfuseEndpoint({}, { ...keys, LANGFUSE_BASE_URL: "", LANGFUSE_HOST: "https://lf.example" })
+        .url,
+    ).to.equal("https://lf.example/api/public/otel/v1/traces");
+    expect(() => resolveLangfuseEndpoint({ region: "toString" as never }, keys)).to.throw(
+      /unknown Langfuse region "toString"/,
+    );
+  });
+
   it("reads keys and the base URL from the environment, with a self-hosted path prefix", () => {
     const env = {
       LANGFUSE_PUBLIC_KEY: PUBLIC_KEY,
@@ -340,6 +351,23 @@ describe("setupTracing", () => {
       console: { write: () => {} },
       environment: "staging.eu west",
     }).shutdown();
+  });
+
+  it("rejects an OTLP endpoint that is not an http(s) URL, without echoing it; empty variables count as unset", () => {
+    for (const endpoint of ["localhost:4318", "not a url", "ftp://user:S3CRET@host/"]) {
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+      expect(() => setupTracing({ register: false })).to.throw(
+        /not an http\(s\) URL; set it to e\.g\. http:\/\/localhost:4318/,
+      );
+      expect(() => setupTracing({ register: false })).not.to.throw(/S3CRET/);
+    }
+    // An empty per-signal protocol falls back to the general one.
+    Object.assign(process.env, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    });
+    void setupTracing({ register: false, metrics: false }).shutdown();
   });
 
   it("rejects unknown exporters and protocols at setup time", () => {

@@ -118,11 +118,11 @@ type Encoding = "protobuf" | "json";
 
 /** The OTLP/HTTP encoding of a signal from the standard protocol variables; gRPC is not built in. */
 function otlpEncoding(env: NodeJS.ProcessEnv, signal: "TRACES" | "METRICS"): Encoding {
-  const protocol = (
-    env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ??
-    env.OTEL_EXPORTER_OTLP_PROTOCOL ??
-    "http/protobuf"
-  ).trim();
+  // An empty variable is unset (the OTel environment specification).
+  const protocol =
+    env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`]?.trim() ||
+    env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() ||
+    "http/protobuf";
   if (protocol === "http/json") return "json";
   if (protocol === "http/protobuf") return "protobuf";
   const instead =
@@ -153,6 +153,26 @@ function metricsWanted(option: SetupTracingOptions["metrics"], env: NodeJS.Proce
 function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = Number(env[name]?.trim() || Number.NaN);
   return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+/**
+ * An OTLP endpoint must be an http(s) URL: the exporter would otherwise send to its default
+ * (localhost:4318) and only say so in a diagnostic. The message never echoes the value, which may
+ * carry a credential.
+ */
+function checkEndpoint(endpoint: string | undefined, variable: string): void {
+  if (endpoint === undefined) return;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(endpoint).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw setupError(
+      `the OTLP endpoint (${variable} or OTEL_EXPORTER_OTLP_ENDPOINT) is not an http(s) URL; set it to e.g. http://localhost:4318.`,
+    );
+  }
 }
 
 /** A URL for messages: no user info, no query (either may carry a credential). */
@@ -231,6 +251,7 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
       `Langfuse keeps an environment of at most 40 characters of a-z, 0-9, "_" and "-" (case aside), and shows any other as "default"; got ${JSON.stringify(environment)}. Pass e.g. environment: "production" (or set LANGFUSE_TRACING_ENVIRONMENT so).`,
     );
   }
+  if (choice === "otlp") checkEndpoint(otlpEndpoint(env), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
   if (choice === "otlp" && otlpEndpoint(env) === undefined) {
     throw setupError(
       'exporter "otlp" needs OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.',
@@ -240,6 +261,7 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
   // A meter provider the caller passes for the handler wins: then we build none.
   const withMetrics = handlerOptions.meterProvider === undefined && metricsWanted(metricsOption, env);
   const metricsEncoding = withMetrics ? otlpEncoding(env, "METRICS") : undefined;
+  if (withMetrics) checkEndpoint(otlpMetricsEndpoint(env), "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
   const metricsInterval =
     (typeof metricsOption === "object" ? metricsOption.exportIntervalMillis : undefined) ??
     positiveIntegerFromEnv(env, "OTEL_METRIC_EXPORT_INTERVAL", 60_000);

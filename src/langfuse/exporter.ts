@@ -72,17 +72,18 @@ export function resolveLangfuseEndpoint(
       "the Langfuse public key looks like a secret key (sk-lf-…): LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY seem swapped.",
     );
   }
-  if (options.region !== undefined && !(options.region in REGION_URLS)) {
+  if (options.region !== undefined && !Object.hasOwn(REGION_URLS, options.region)) {
     throw setupError(
       `unknown Langfuse region "${String(options.region)}"; use one of ${Object.keys(REGION_URLS).join(", ")}, or pass baseUrl.`,
     );
   }
+  // An empty variable is unset: LANGFUSE_BASE_URL="" must not hide LANGFUSE_HOST.
   const rawBase =
     options.baseUrl ??
-    env.LANGFUSE_BASE_URL ??
-    env.LANGFUSE_BASEURL ??
-    env.LANGFUSE_HOST ??
-    REGION_URLS[options.region ?? "eu"];
+    (env.LANGFUSE_BASE_URL?.trim() ||
+      env.LANGFUSE_BASEURL?.trim() ||
+      env.LANGFUSE_HOST?.trim() ||
+      REGION_URLS[options.region ?? "eu"]);
   let base: URL;
   try {
     base = new URL(rawBase.trim());
