@@ -160,3 +160,57 @@ describe("the waterfall's request line", () => {
     );
   });
 });
+
+describe("formatWaterfall with spans no exporter would expect", () => {
+  /** The fields the waterfall reads of a finished span. */
+  const span = (id: string, parent: string | undefined, name = `span ${id}`) =>
+    ({
+      name,
+      spanContext: () => ({ traceId: "0af7651916cd43dd8448eb211c80319c", spanId: id, traceFlags: 1 }),
+      parentSpanContext:
+        parent === undefined
+          ? undefined
+          : { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: parent, traceFlags: 1 },
+      startTime: [0, Number(`0x${id.slice(-4)}`)] as [number, number],
+      duration: [0, 1_000_000] as [number, number],
+      status: { code: 0 },
+      attributes: {},
+      events: [],
+      links: [],
+    }) as unknown as Parameters<typeof formatWaterfall>[0][number];
+
+  it("prints spans in a parent cycle instead of throwing", () => {
+    const text = formatWaterfall([
+      span("000000000000000a", "000000000000000b"),
+      span("000000000000000b", "000000000000000a"),
+    ]);
+    expect(text).to.include("span 000000000000000a").and.to.include("span 000000000000000b");
+  });
+
+  it("prints a trace 20,000 spans deep", () => {
+    const spans = Array.from({ length: 20_000 }, (_, i) =>
+      span(i.toString(16).padStart(16, "0"), i === 0 ? undefined : (i - 1).toString(16).padStart(16, "0")),
+    );
+    expect(formatWaterfall(spans).split("\n")).to.have.length(20_002);
+  });
+
+  it("keeps the header line short, cuts no emoji in half, and shows no control character", () => {
+    const name = `${"x".repeat(46)}😀 and \u001b[31mred\u001b[0m\nsecond line ${"y".repeat(1000)}`;
+    const [header, line] = formatWaterfall([span("000000000000000a", undefined, name)]).split("\n");
+    expect(header.length).to.be.lessThan(200);
+    expect(line.slice(0, 48)).to.equal(`${"x".repeat(46)}…`.padEnd(48));
+    expect(line).not.to.include("\u001b");
+    expect(header).not.to.include("\u001b");
+  });
+
+  it("rejects bad options when the exporter is made", () => {
+    expect(() => new ConsoleWaterfallExporter({ maxTraces: 0 })).to.throw(
+      TypeError,
+      /"maxTraces" must be a positive integer/,
+    );
+    expect(() => new ConsoleWaterfallExporter({ maxTraceAgeMs: Number.NaN })).to.throw(/"maxTraceAgeMs"/);
+    expect(() => new ConsoleWaterfallExporter({ write: "stdout" as never })).to.throw(
+      /"write" must be a function/,
+    );
+  });
+});

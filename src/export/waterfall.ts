@@ -33,12 +33,24 @@ function formatDuration(ms: number): string {
 }
 
 function fitWidth(text: string, width: number): string {
-  return text.length <= width ? text.padEnd(width) : `${text.slice(0, width - 1)}…`;
+  return text.length <= width ? text.padEnd(width) : `${cut(text, width - 1)}…`;
 }
 
 function firstLine(text: string, max = 120): string {
   const line = text.split("\n", 1)[0];
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  return line.length > max ? `${cut(line, max - 1)}…` : line;
+}
+
+/** The first `length` UTF-16 units, without splitting a surrogate pair (an emoji) in two. */
+function cut(text: string, length: number): string {
+  const code = text.charCodeAt(length - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
+}
+
+/** Span data with its control characters (ANSI escapes, line breaks from model output) made visible. */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters replaced.
+  return text.replace(/[\u0000-\u001f\u007f]/g, "�");
 }
 
 /** USD as a short string: enough digits for a fraction of a cent. */
@@ -179,23 +191,41 @@ export function formatWaterfall(spans: ReadableSpan[], color = false): string {
   const roots = children.get(undefined) ?? [];
   const red = (text: string) => (color ? `\u001b[31m${text}\u001b[0m` : text);
   const dim = (text: string) => (color ? `\u001b[2m${text}\u001b[0m` : text);
-  const first = roots[0];
+  // Spans in a parent cycle reach no root: they are shown at the top level too.
+  const reached = new Set<string>();
+  const unreached = () => spans.find((span) => !reached.has(idOf(span)));
+  const first = roots[0] ?? spans[0];
   const total = roots.reduce((max, root) => Math.max(max, hrTimeToMilliseconds(root.duration)), 0);
-  const lines = [dim(`trace ${first.spanContext().traceId} · ${first.name} · ${formatDuration(total)}`)];
-  const walk = (span: ReadableSpan, prefix: string, guide: string) => {
-    const failed = span.status.code === STATUS_ERROR;
-    const label = fitWidth(`${prefix}${failed ? "✗ " : ""}${span.name}`, NAME_WIDTH);
-    const duration = formatDuration(hrTimeToMilliseconds(span.duration)).padStart(10);
-    const detail = details(span);
-    const line = `${label} ${duration}${detail ? `  ${detail}` : ""}`;
-    lines.push(failed ? red(line) : line);
-    const kids = children.get(idOf(span)) ?? [];
-    kids.forEach((child, index) => {
-      const last = index === kids.length - 1;
-      walk(child, `${guide}${last ? "└─ " : "├─ "}`, `${guide}${last ? "   " : "│  "}`);
-    });
+  const lines = [
+    dim(
+      `trace ${first.spanContext().traceId} · ${printable(firstLine(first.name))} · ${formatDuration(total)}`,
+    ),
+  ];
+  // Depth-first with a stack of our own: a trace thousands of spans deep cannot overflow the call stack.
+  const walk = (root: ReadableSpan) => {
+    const stack: [ReadableSpan, string, string][] = [[root, "", ""]];
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+      const [span, prefix] = next;
+      let guide = next[2];
+      if (reached.has(idOf(span))) continue;
+      reached.add(idOf(span));
+      const failed = span.status.code === STATUS_ERROR;
+      const label = fitWidth(`${prefix}${failed ? "✗ " : ""}${printable(span.name)}`, NAME_WIDTH);
+      const duration = formatDuration(hrTimeToMilliseconds(span.duration)).padStart(10);
+      const detail = printable(details(span));
+      const line = `${label} ${duration}${detail ? `  ${detail}` : ""}`;
+      lines.push(failed ? red(line) : line);
+      const kids = children.get(idOf(span)) ?? [];
+      // Guides past the name column are never shown: keep them no longer, however deep the trace.
+      if (guide.length > NAME_WIDTH) guide = guide.slice(0, NAME_WIDTH);
+      for (let index = kids.length - 1; index >= 0; index--) {
+        const last = index === kids.length - 1;
+        stack.push([kids[index], `${guide}${last ? "└─ " : "├─ "}`, `${guide}${last ? "   " : "│  "}`]);
+      }
+    }
   };
-  for (const root of roots) walk(root, "", "");
+  for (const root of roots) walk(root);
+  for (let span = unreached(); span !== undefined; span = unreached()) walk(span);
   return `${lines.join("\n")}\n`;
 }
 
@@ -214,6 +244,21 @@ function allUnder(spans: ReadableSpan[], root: ReadableSpan): boolean {
   });
 }
 
+/** Bad options are a TypeError naming the option, when the exporter is made. */
+function checkOptions(options: WaterfallExporterOptions): void {
+  const fail = (message: string) => new TypeError(`langchain-otel: ConsoleWaterfallExporter: ${message}`);
+  if (typeof options !== "object" || options === null) throw fail("the options must be an object.");
+  if (options.write !== undefined && typeof options.write !== "function")
+    throw fail('option "write" must be a function (text: string) => void.');
+  if (options.color !== undefined && typeof options.color !== "boolean")
+    throw fail(`option "color" must be true or false, got ${String(options.color)}.`);
+  for (const name of ["maxTraceAgeMs", "maxTraces"] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0))
+      throw fail(`option "${name}" must be a positive integer, got ${String(value)}.`);
+  }
+}
+
 interface BufferedTrace {
   spans: ReadableSpan[];
   firstSeen: number;
@@ -230,6 +275,7 @@ export class ConsoleWaterfallExporter implements SpanExporter {
   private readonly pending = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(options: WaterfallExporterOptions = {}) {
+    checkOptions(options);
     this.write = options.write ?? ((text) => process.stdout.write(text));
     this.color = options.color ?? (Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined);
     this.maxTraceAgeMs = options.maxTraceAgeMs ?? 30_000;
