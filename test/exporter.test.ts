@@ -102,6 +102,17 @@ describe("langfuseExporter", () => {
     expect(() => resolveLangfuseEndpoint({ region: "toString" as never }, keys)).to.throw(
       /unknown Langfuse region "toString"/,
     );
+    // A base URL given with the OTel path on it: the path is not doubled.
+    for (const baseUrl of [
+      "https://lf.example/x/api/public/otel",
+      "https://lf.example/x/api/public/otel/v1/traces/",
+    ])
+      expect(resolveLangfuseEndpoint({ baseUrl }, keys).url).to.equal(
+        "https://lf.example/x/api/public/otel/v1/traces",
+      );
+    expect(() =>
+      langfuseExporter({ publicKey: PUBLIC_KEY, secretKey: SECRET_KEY, compression: "brotli" as never }),
+    ).to.throw(/"compression" must be "gzip" or "none", got "brotli"/);
   });
 
   it("reads keys and the base URL from the environment, with a self-hosted path prefix", () => {
@@ -330,6 +341,15 @@ describe("setupTracing", () => {
     );
     expect(() => setupTracing({ ...quiet, cost: false, metrics: { cost: true } })).to.throw(/cost: false/);
     const setup = setupTracing(quiet);
+    await setup.shutdown();
+  });
+
+  it("Langfuse keys given as options pick Langfuse, as the same keys in the environment would", async () => {
+    const setup = setupTracing({
+      register: false,
+      langfuse: { publicKey: PUBLIC_KEY, secretKey: SECRET_KEY, baseUrl: receiver.url },
+    });
+    expect(setup.exporters).to.deep.equal(["langfuse"]);
     await setup.shutdown();
   });
 

@@ -239,7 +239,9 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
   // The handler's options are checked before anything is built or registered: a bad one must not
   // leave a global provider behind that makes the corrected call fail as "already registered".
   new PriceTable(resolveHandlerOptions({ ...handlerOptions, metrics: metricsOption }).cost);
-  const choice = forced ?? pickExporter(env);
+  // Langfuse keys given as options mean Langfuse, as the same keys in the environment would.
+  const langfuseKeysGiven = Boolean(langfuse?.publicKey?.trim() && langfuse?.secretKey?.trim());
+  const choice = forced ?? (langfuseKeysGiven ? "langfuse" : pickExporter(env));
   if (typeof choice !== "object" && choice !== "langfuse" && choice !== "otlp" && choice !== "console") {
     throw setupError(
       `unknown exporter "${String(choice)}"; use "langfuse", "otlp", "console" or a SpanExporter.`,

@@ -97,7 +97,9 @@ export function resolveLangfuseEndpoint(
       `the Langfuse base URL must be http(s), got "${base.protocol}"; set LANGFUSE_BASE_URL accordingly.`,
     );
   }
-  const url = `${base.origin}${base.pathname.replace(/\/+$/, "")}${LANGFUSE_TRACES_PATH}`;
+  // A base URL given with the OTel path already on it is taken for the base it names.
+  const prefix = base.pathname.replace(/\/+$/, "").replace(/\/api\/public\/otel(\/v1\/traces)?$/, "");
+  const url = `${base.origin}${prefix}${LANGFUSE_TRACES_PATH}`;
   return {
     url,
     headers: {
@@ -141,6 +143,11 @@ export function langfuseExporter(options: LangfuseExporterOptions = {}): SpanExp
   if (!Number.isInteger(timeoutMillis) || timeoutMillis <= 0) {
     throw setupError(
       `langfuseExporter() option "timeoutMillis" must be a positive integer, got ${String(timeoutMillis)}.`,
+    );
+  }
+  if (options.compression !== undefined && options.compression !== "gzip" && options.compression !== "none") {
+    throw setupError(
+      `langfuseExporter() option "compression" must be "gzip" or "none", got "${String(options.compression)}".`,
     );
   }
   const encoding = options.encoding ?? "protobuf";
