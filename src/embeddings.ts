@@ -123,7 +123,6 @@ const TRACED_METHODS = [
 
 /** One `embedQuery` / `embedDocuments` call in flight. */
 class EmbeddingsCall {
-  open = true;
   /** Input tokens summed over the call's responses (one per batch), when the provider reports them. */
   inputTokens: number | undefined;
   context!: Context;
@@ -198,7 +197,7 @@ function resolveOptions(options: TraceEmbeddingsOptions | undefined): Embeddings
     attributes: given.attributes,
     accounting: new CallAccounting(
       given.metrics === false ? undefined : metricsFor(given.meterProvider, selection),
-      pricesOf(cost),
+      pricesFor(cost),
       langfuse ? cost.langfuse : false,
     ),
   };
@@ -229,16 +228,14 @@ function metricsFor(
 /** The price table without prices of the user's, shared by every traced instance (one cache of the table's answers). */
 let tablePrices: PriceTable | undefined;
 
+/** The table for these cost options; a bad price of the user's is this function's setup error. */
 function pricesFor(cost: CostSelection): PriceTable {
-  if (!cost.enabled || cost.prices !== undefined) return new PriceTable(cost);
-  tablePrices ??= new PriceTable({ enabled: true });
-  return tablePrices;
-}
-
-/** `pricesFor`, with a bad price of the user's reported as this function's setup error. */
-function pricesOf(cost: CostSelection): PriceTable {
+  if (cost.enabled && cost.prices === undefined) {
+    tablePrices ??= new PriceTable({ enabled: true });
+    return tablePrices;
+  }
   try {
-    return pricesFor(cost);
+    return new PriceTable(cost);
   } catch (error) {
     throw optionsError(errorMessage(error).replace(/^langchain-otel: /, ""));
   }
@@ -301,7 +298,7 @@ export function traceEmbeddings<T extends EmbeddingsInterface<unknown>>(
     for (const [name, single] of TRACED_METHODS)
       wrap(embeddings, name, tracer.traced(embeddings, name, single));
     const respond = methodOf(embeddings, OPENAI_RESPONSE_METHOD);
-    if (respond !== undefined) wrap(embeddings, OPENAI_RESPONSE_METHOD, tracer.observed(embeddings, respond));
+    if (respond !== undefined) wrap(embeddings, OPENAI_RESPONSE_METHOD, tracer.observed(respond));
     Object.defineProperty(embeddings, TRACED, { value: true, enumerable: false });
     keepContextThroughQueue(embeddings);
   } catch (error) {
@@ -348,8 +345,9 @@ function wrap(instance: object, name: string, method: Method): void {
 /** Starts and ends the spans of one traced instance. No method here throws into the caller. */
 class EmbeddingsTracer {
   /**
-   * The instance's calls in flight. Without a context manager (none registered) the running call
-   * cannot be found in the context; when only one is in flight, it is that one.
+   * The instance's calls in flight: a call is open while it is here. Without a context manager
+   * (none registered) the running call cannot be found in the context; when only one is in
+   * flight, it is that one.
    */
   private readonly inFlight = new Set<EmbeddingsCall>();
 
@@ -394,7 +392,7 @@ class EmbeddingsTracer {
    * `embeddingWithRetry`, observed: OpenAIEmbeddings drops each response's usage before
    * returning vectors; this reads it on the way (one response per batch) for the running call.
    */
-  observed(instance: object, original: Method): Method {
+  observed(original: Method): Method {
     const inFlight = this.inFlight;
     return function observed(this: unknown, ...args: unknown[]): unknown {
       const result = original.apply(this, args);
@@ -402,7 +400,8 @@ class EmbeddingsTracer {
         const call =
           (context.active().getValue(ACTIVE_CALL) as EmbeddingsCall | undefined) ??
           (inFlight.size === 1 ? inFlight.values().next().value : undefined);
-        if (call?.open === true && call.instance === instance && isThenable(result)) {
+        // In flight on this instance: a call of another instance, or one that ended, is not this one's.
+        if (call !== undefined && inFlight.has(call) && isThenable(result)) {
           // Registered before the caller's own `await`, so it runs before the call ends.
           result.then(
             (response) => {
@@ -425,7 +424,7 @@ class EmbeddingsTracer {
       const parent = context.active();
       const outer = parent.getValue(ACTIVE_CALL) as EmbeddingsCall | undefined;
       // An embedQuery implemented with this.embedDocuments(): one call, one span.
-      if (outer?.open === true && outer.instance === instance) return undefined;
+      if (outer !== undefined && this.inFlight.has(outer)) return undefined;
       const { tracer, capture, langfuse, attributes } = this.config;
       const request = readEmbeddingsRequest(instance, this.provider);
       const span = tracer.startSpan(
@@ -459,7 +458,6 @@ class EmbeddingsTracer {
   }
 
   private end(call: EmbeddingsCall, output: unknown): void {
-    call.open = false;
     this.inFlight.delete(call);
     try {
       const result = readEmbeddingsResult(output, call.single);
@@ -477,7 +475,6 @@ class EmbeddingsTracer {
   }
 
   private fail(call: EmbeddingsCall, error: unknown): void {
-    call.open = false;
     this.inFlight.delete(call);
     try {
       const langfuse = this.config.langfuse;

@@ -193,7 +193,6 @@ export function formatWaterfall(spans: ReadableSpan[], color = false): string {
   const dim = (text: string) => (color ? `\u001b[2m${text}\u001b[0m` : text);
   // Spans in a parent cycle reach no root: they are shown at the top level too.
   const reached = new Set<string>();
-  const unreached = () => spans.find((span) => !reached.has(idOf(span)));
   const first = roots[0] ?? spans[0];
   const total = roots.reduce((max, root) => Math.max(max, hrTimeToMilliseconds(root.duration)), 0);
   const lines = [
@@ -225,7 +224,7 @@ export function formatWaterfall(spans: ReadableSpan[], color = false): string {
     }
   };
   for (const root of roots) walk(root);
-  for (let span = unreached(); span !== undefined; span = unreached()) walk(span);
+  for (const span of spans) if (!reached.has(idOf(span))) walk(span);
   return `${lines.join("\n")}\n`;
 }
 
