@@ -46,6 +46,7 @@ import {
   type CostOptions,
   type CostSelection,
   captureContentFromEnv,
+  checkSwitches,
   costSelection,
   DEFAULT_MAX_CONTENT_LENGTH,
   type MetricsOptions,
@@ -160,11 +161,7 @@ function resolveOptions(options: TraceEmbeddingsOptions | undefined): Embeddings
       'option "tracerProvider" must be an OpenTelemetry TracerProvider, e.g. a NodeTracerProvider.',
     );
   }
-  for (const name of ["captureContent", "langfuseAttributes"] as const) {
-    if (given[name] !== undefined && typeof given[name] !== "boolean") {
-      throw optionsError(`option "${name}" must be true or false, got ${String(given[name])}.`);
-    }
-  }
+  checkSwitches(given, ["captureContent", "langfuseAttributes"], optionsError);
   if (given.mask !== undefined && typeof given.mask !== "function") {
     throw optionsError('option "mask" must be a function (value: string, attribute: string) => string.');
   }

@@ -282,7 +282,24 @@ function excludedMetrics(
   return new Set(exclude as GenAIMetricName[]);
 }
 
-/** The handler's switches: a string such as "false" would be truthy, so each is checked. */
+/**
+ * Options that must be true or false when given: a string such as "false" would be truthy.
+ * `error` makes the setup error (the handler's or `traceEmbeddings`').
+ */
+export function checkSwitches<O extends object>(
+  options: O,
+  names: readonly (keyof O & string)[],
+  error: (message: string) => TypeError = configError,
+): void {
+  for (const name of names) {
+    const value: unknown = options[name];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw error(`option "${name}" must be true or false, got ${JSON.stringify(value) ?? String(value)}.`);
+    }
+  }
+}
+
+/** The handler's switches, each checked. */
 const BOOLEAN_OPTIONS = [
   "captureContent",
   "awaitHandlers",
@@ -340,14 +357,7 @@ export function resolveHandlerOptions(
   if (options.mask !== undefined && typeof options.mask !== "function") {
     throw configError('option "mask" must be a function (value: string, attribute: string) => string.');
   }
-  for (const name of BOOLEAN_OPTIONS) {
-    const value = options[name];
-    if (value !== undefined && typeof value !== "boolean") {
-      throw configError(
-        `option "${name}" must be true or false, got ${JSON.stringify(value) ?? String(value)}.`,
-      );
-    }
-  }
+  checkSwitches(options, BOOLEAN_OPTIONS);
   for (const name of ["attributes", "traceMetadata"] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
