@@ -41,6 +41,20 @@ const entryPoints = targets.map((target) =>
   join(root, "src", target.slice("./dist/esm/".length).replace(/\.js$/, ".ts")),
 );
 
+// src/optional-modules.ts stays a module of its own, beside the bundles: bundling it would turn its
+// literal require("…") calls into a helper, and an application's bundler would no longer see which
+// optional packages to include.
+const OWN_MODULE = "optional-modules";
+const keepOwnModule = {
+  name: "keep-optional-modules",
+  setup(builder) {
+    builder.onResolve({ filter: new RegExp(`/${OWN_MODULE}\\.js$`) }, () => ({
+      path: `./${OWN_MODULE}.js`,
+      external: true,
+    }));
+  },
+};
+
 const common = {
   entryPoints,
   outbase: join(root, "src"),
@@ -50,6 +64,7 @@ const common = {
   target: "node20",
   sourcemap: true,
   logLevel: "warning",
+  plugins: [keepOwnModule],
 };
 // Several entries share their modules through chunks, so each class exists once.
 await build({
@@ -70,6 +85,25 @@ await build({
   // src/optional.ts reads import.meta.url only in the ESM build; the CommonJS one uses require.
   logOverride: { "empty-import-meta": "silent" },
 });
+
+const ownModule = {
+  ...common,
+  entryPoints: [join(root, "src", `${OWN_MODULE}.ts`)],
+  bundle: false,
+  plugins: [],
+  // Read only where the CommonJS copy has no require of its own, which does not happen.
+  logOverride: { "empty-import-meta": "silent" },
+};
+await build({ ...ownModule, outdir: join(dist, "esm"), format: "esm" });
+if (entryPoints.length === 1) await build({ ...ownModule, outdir: join(dist, "cjs"), format: "cjs" });
+// The external path is written as "./": right from a bundle at the root of dist/<format>, wrong
+// from a chunk below it.
+for (const format of ["esm", "cjs"]) {
+  for (const file of filesUnder(join(dist, format), ".js")) {
+    if (dirname(file) !== "." && readFileSync(join(dist, format, file), "utf8").includes(`./${OWN_MODULE}.js`))
+      throw new Error(`build: ${format}/${file} imports ./${OWN_MODULE}.js from below the root of dist/${format}`);
+  }
+}
 
 for (const declaration of filesUnder(join(dist, "esm"), ".d.ts")) {
   const target = join(dist, "cjs", declaration);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { apiEntryFile, inBundle, loadOptionalModule, type OptionalModule } from "./optional-modules.js";
 
 /**
  * Loads an optional peer dependency (an OpenTelemetry SDK piece, the price table) on first use,
@@ -10,52 +10,62 @@ import { dirname, join } from "node:path";
  * @param install what to pass to `npm install`; default: the package name.
  */
 export function requireOptional<T>(
-  name: string,
+  name: OptionalModule,
   neededFor: string,
   install: string | (() => string) = name,
 ): T {
   try {
-    return load(name) as T;
+    return loadOptionalModule(name) as T;
   } catch (error) {
     if (isMissing(error, name)) {
       // A function: the install line is worked out only when it is needed.
       const what = typeof install === "function" ? install() : install;
       throw new Error(
-        `langchain-otel: ${neededFor} needs the package "${name}", which is not installed. Install it: npm install ${what}`,
+        `langchain-otel: ${neededFor} needs the package "${name}", which is not installed. Install it: npm install ${what}${bundlingHint()}`,
       );
     }
     throw error;
   }
 }
 
-/** True when `name` resolves from this package, without loading it. */
-export function isInstalled(name: string): boolean {
+/**
+ * True when `name` is there to load. Found by loading it: in an application's bundle nothing
+ * resolves from a file, and the bundle is where it is. (Every caller loads it next anyway.)
+ */
+export function isInstalled(name: OptionalModule): boolean {
   try {
-    loader().resolve(name);
+    loadOptionalModule(name);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    // Installed but failing to load is a broken install, which the load that follows reports.
+    return !isMissing(error, name);
   }
 }
 
+/** What to add to a "not installed" error when the package runs inside an application bundle. */
+export function bundlingHint(): string {
+  return inBundle()
+    ? ' (This app is bundled: install the package before bundling, so that the bundler includes it, or mark it external and deploy it beside the bundle; see docs/configuration.md, "Bundled apps".)'
+    : "";
+}
+
 /**
- * The installed version of a package, read from its package.json (found from its resolved entry,
- * since packages such as `@opentelemetry/api` do not export `./package.json`); undefined if absent.
+ * The installed version of `@opentelemetry/api`, read from its package.json (found from its entry
+ * file: the package does not export `./package.json`); undefined where it cannot be read, as in a
+ * bundle.
  */
-export function installedVersion(name: string): string | undefined {
-  let directory: string;
-  try {
-    directory = dirname(loader().resolve(name));
-  } catch {
-    return undefined;
-  }
+export function installedApiVersion(): string | undefined {
+  const entry = apiEntryFile();
+  if (entry === undefined) return undefined;
+  let directory = dirname(entry);
   for (;;) {
     try {
       const manifest = JSON.parse(readFileSync(join(directory, "package.json"), "utf8")) as {
         name?: unknown;
         version?: unknown;
       };
-      if (manifest.name === name && typeof manifest.version === "string") return manifest.version;
+      if (manifest.name === "@opentelemetry/api" && typeof manifest.version === "string")
+        return manifest.version;
     } catch {
       // No package.json here (or an unreadable one): keep walking up.
     }
@@ -69,18 +79,4 @@ export function installedVersion(name: string): string | undefined {
 function isMissing(error: unknown, name: string): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   return code === "MODULE_NOT_FOUND" && typeof message === "string" && message.includes(`'${name}'`);
-}
-
-// One `require` for both builds: the ESM one makes one from its URL; the CommonJS one, where the
-// bundler leaves import.meta empty, has its own. (Asking `typeof require` first would not do: an
-// ESM bundle defines a `require` stand-in that throws.)
-let cached: NodeJS.Require | undefined;
-function loader(): NodeJS.Require {
-  const url: string | undefined = import.meta.url;
-  cached ??= url !== undefined ? createRequire(url) : require;
-  return cached;
-}
-
-function load(name: string): unknown {
-  return loader()(name);
 }

@@ -1,6 +1,6 @@
 import type { Attributes } from "@opentelemetry/api";
 import { ATTR_SERVICE_NAME } from "../genai/attributes.js";
-import { installedVersion, isInstalled, requireOptional } from "../optional.js";
+import { bundlingHint, installedApiVersion, isInstalled, requireOptional } from "../optional.js";
 import type { BufferConfig, SdkTracerProvider, SpanExporter } from "./sdk-types.js";
 
 /**
@@ -54,7 +54,7 @@ export const TRACE_PACKAGES: Record<SdkLine, SdkPackage[]> = {
   "3.x": ["sdk-trace"],
 };
 
-const scoped = (name: SdkPackage): string => `@opentelemetry/${name}`;
+const scoped = (name: SdkPackage) => `@opentelemetry/${name}` as const;
 
 /**
  * The SDK line in use. The API decides first: the 3.x SDK needs API 1.10, the 2.x SDK declares
@@ -63,7 +63,7 @@ const scoped = (name: SdkPackage): string => `@opentelemetry/${name}`;
  * `sdk-trace-base` is built on); with neither, the line that goes with the installed API.
  */
 export function sdkLine(): SdkLine {
-  const [major = 0, minor = 0] = (installedVersion("@opentelemetry/api") ?? "1.9.0").split(".").map(Number);
+  const [major = 0, minor = 0] = (installedApiVersion() ?? "1.9.0").split(".").map(Number);
   const api3 = major > 1 || minor >= 10;
   const trace3 = isInstalled(scoped("sdk-trace"));
   if (api3 && trace3) return "3.x";
@@ -89,14 +89,14 @@ export function installSpecs(packages: readonly SdkPackage[], line: SdkLine): st
 
 /**
  * Throws, when any of these SDK packages is missing, one error naming all the missing ones and the
- * `npm install` line that adds them; resolves without loading anything.
+ * `npm install` line that adds them, before anything is built.
  */
 export function checkInstalled(packages: readonly SdkPackage[], neededFor: string, line: SdkLine): void {
   const missing = [...new Set(packages)].filter((name) => !isInstalled(scoped(name)));
   if (missing.length === 0) return;
   const names = missing.map((name) => `"${scoped(name)}"`).join(", ");
   throw new Error(
-    `langchain-otel: ${neededFor} needs the OpenTelemetry SDK ${missing.length === 1 ? "package" : "packages"} ${names} (SDK ${line} line), which ${missing.length === 1 ? "is" : "are"} not installed. Install: ${installCommand(missing, line)}`,
+    `langchain-otel: ${neededFor} needs the OpenTelemetry SDK ${missing.length === 1 ? "package" : "packages"} ${names} (SDK ${line} line), which ${missing.length === 1 ? "is" : "are"} not installed. Install: ${installCommand(missing, line)}${bundlingHint()}`,
   );
 }
 
