@@ -100,8 +100,13 @@ if (entryPoints.length === 1) await build({ ...ownModule, outdir: join(dist, "cj
 // from a chunk below it.
 for (const format of ["esm", "cjs"]) {
   for (const file of filesUnder(join(dist, format), ".js")) {
-    if (dirname(file) !== "." && readFileSync(join(dist, format, file), "utf8").includes(`./${OWN_MODULE}.js`))
-      throw new Error(`build: ${format}/${file} imports ./${OWN_MODULE}.js from below the root of dist/${format}`);
+    if (
+      dirname(file) !== "." &&
+      readFileSync(join(dist, format, file), "utf8").includes(`./${OWN_MODULE}.js`)
+    )
+      throw new Error(
+        `build: ${format}/${file} imports ./${OWN_MODULE}.js from below the root of dist/${format}`,
+      );
   }
 }
 
