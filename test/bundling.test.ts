@@ -1,14 +1,5 @@
 import { execFile } from "node:child_process";
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
@@ -17,6 +8,7 @@ import { expect } from "chai";
 import { build } from "esbuild";
 import webpack from "webpack";
 import { type ModelServer, startModelServer } from "../examples/support/model-server.js";
+import { projectWith } from "./support/project.js";
 import { type OtlpReceiver, startOtlpReceiver } from "./support/receiver.js";
 
 /**
@@ -26,7 +18,7 @@ import { type OtlpReceiver, startOtlpReceiver } from "./support/receiver.js";
  * of an app that calls setupTracing() must hold the exporter, and its model calls a price.
  */
 
-const root = join(import.meta.dirname, "..");
+const _root = join(import.meta.dirname, "..");
 const run = promisify(execFile);
 
 const APP_PACKAGES = [
@@ -71,18 +63,9 @@ main().catch((error) => {
 });
 `;
 
-/** A project holding a copy of the built package, the app and these packages (links). */
+/** A project holding a copy of the built package, the app and these packages. */
 function makeProject(packages: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), "langchain-otel-bundle-"));
-  const modules = join(dir, "node_modules");
-  const own = join(modules, "langchain-otel");
-  mkdirSync(own, { recursive: true });
-  cpSync(join(root, "package.json"), join(own, "package.json"));
-  cpSync(join(root, "dist"), join(own, "dist"), { recursive: true });
-  for (const name of packages) {
-    mkdirSync(join(modules, name, ".."), { recursive: true });
-    symlinkSync(join(root, "node_modules", name), join(modules, name), "dir");
-  }
+  const dir = projectWith(packages, "langchain-otel-bundle-");
   writeFileSync(join(dir, "app.mjs"), APP);
   return dir;
 }

@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { expect } from "chai";
 import { installCommand, loadTraceSdk } from "../src/export/sdk.js";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
 import { ScriptedChatModel } from "./support/models.js";
+import { projectWith } from "./support/project.js";
 
 /**
  * The OpenTelemetry SDK is an optional peer: an application with only `@opentelemetry/api` and
@@ -15,22 +15,12 @@ import { ScriptedChatModel } from "./support/models.js";
  * package and only the packages each case has.
  */
 
-const root = join(import.meta.dirname, "..");
+const _root = join(import.meta.dirname, "..");
 
 /** Runs `script` (CommonJS) in a project with the built package and only these packages. */
 function runInProject(packages: string[], script: string, env: NodeJS.ProcessEnv = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), "langchain-otel-peers-"));
+  const dir = projectWith(packages, "langchain-otel-peers-");
   try {
-    const modules = join(dir, "node_modules");
-    // A copy, not a link: a link would resolve our imports from this repository's node_modules.
-    const own = join(modules, "langchain-otel");
-    mkdirSync(own, { recursive: true });
-    cpSync(join(root, "package.json"), join(own, "package.json"));
-    cpSync(join(root, "dist"), join(own, "dist"), { recursive: true });
-    for (const name of packages) {
-      mkdirSync(join(modules, name, ".."), { recursive: true });
-      symlinkSync(join(root, "node_modules", name), join(modules, name), "dir");
-    }
     const file = join(dir, "main.cjs");
     writeFileSync(file, script);
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
