@@ -1,5 +1,6 @@
 import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
+import { ToolMessage } from "@langchain/core/messages";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { isBaseTracer } from "@langchain/core/tracers/base";
@@ -564,5 +565,28 @@ describe("OpenTelemetryCallbackHandler", () => {
     for (const [what, build, message] of cases) {
       it(what, () => expect(build).to.throw(TypeError, message));
     }
+  });
+
+  describe("a tool run LangChain 0.3 reports (no call id at the start)", () => {
+    it("takes the call id from the ToolMessage it ends with", () => {
+      tracing = setupTestTracing();
+      const serialized = { lc: 1, type: "not_implemented" as const, id: ["tools", "lookup_order"] };
+      // @langchain/core 0.3 calls handleToolStart without the tool call's id, its eighth argument.
+      tracing.handler.handleToolStart(
+        serialized,
+        '{"order":"A-1042"}',
+        "run-1",
+        undefined,
+        [],
+        {},
+        "lookup_order",
+      );
+      tracing.handler.handleToolEnd(
+        new ToolMessage({ content: "delivered", tool_call_id: "call_9" }),
+        "run-1",
+      );
+
+      expect(tracing.span("execute_tool lookup_order").attributes["gen_ai.tool.call.id"]).to.equal("call_9");
+    });
   });
 });

@@ -526,18 +526,21 @@ describe("LangChain readers", () => {
     });
   });
 
-  it("reads tool results: raw values and ToolMessages, failed ones marked", () => {
+  it("reads tool results: raw values and ToolMessages with their call id, failed ones marked", () => {
     expect(readToolResult("plain")).to.deep.equal({ content: "plain", failed: false });
     expect(readToolResult(new ToolMessage({ content: "ok", tool_call_id: "c" }))).to.deep.equal({
       content: "ok",
       failed: false,
+      callId: "c",
     });
     expect(
       readToolResult(new ToolMessage({ content: "boom", tool_call_id: "c", status: "error" })),
     ).to.deep.equal({
       content: "boom",
       failed: true,
+      callId: "c",
     });
+    expect(readToolResult(new ToolMessage({ content: "ok", tool_call_id: "" })).callId).to.equal(undefined);
   });
 
   describe("toBoundedJson", () => {

@@ -1,6 +1,10 @@
 import type { Serialized } from "@langchain/core/load/serializable";
 import { SpanKind } from "@opentelemetry/api";
-import { ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, ATTR_GEN_AI_TOOL_CALL_RESULT } from "../genai/attributes.js";
+import {
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_CALL_RESULT,
+} from "../genai/attributes.js";
 import { TOOL_START_ATTRIBUTES, toolAttributes, toolSpanName } from "../genai/tool.js";
 import { renderLangChainValue } from "../langchain/io.js";
 import { readRunMetadata } from "../langchain/metadata.js";
@@ -76,6 +80,8 @@ export class ToolRuns {
         run.span.end();
         return;
       }
+      // The same id as at the start on LangChain 1.x; on 0.3, which does not pass it there, the only one.
+      if (result.callId !== undefined) run.span.setAttribute(ATTR_GEN_AI_TOOL_CALL_ID, result.callId);
       core.capture.setJson(
         run.span,
         ATTR_GEN_AI_TOOL_CALL_RESULT,

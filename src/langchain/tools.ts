@@ -63,8 +63,11 @@ export class ToolCatalog {
   }
 }
 
-/** A tool's output: a ToolMessage (when called with a tool call) or the raw value. */
-export function readToolResult(output: unknown): { content: unknown; failed: boolean } {
+/**
+ * A tool's output: a ToolMessage (when called with a tool call) or the raw value. `callId`: the
+ * ToolMessage's `tool_call_id`, which LangChain 0.3 gives only here (1.x also at the tool's start).
+ */
+export function readToolResult(output: unknown): { content: unknown; failed: boolean; callId?: string } {
   if (typeof output !== "object" || output === null) return { content: output, failed: false };
   try {
     const message = output as { type?: unknown; tool_call_id?: unknown; content?: unknown; status?: unknown };
@@ -72,7 +75,7 @@ export function readToolResult(output: unknown): { content: unknown; failed: boo
     const isToolMessage =
       message.type === "tool" || (typeof message.tool_call_id === "string" && content !== undefined);
     if (!isToolMessage) return { content: output, failed: false };
-    return { content, failed: message.status === "error" };
+    return { content, failed: message.status === "error", callId: nonEmptyString(message.tool_call_id) };
   } catch {
     return { content: output, failed: false };
   }
