@@ -41,19 +41,20 @@ const entryPoints = targets.map((target) =>
   join(root, "src", target.slice("./dist/esm/".length).replace(/\.js$/, ".ts")),
 );
 
-// src/optional-modules.ts stays a module of its own, beside the bundles: bundling it would turn its
-// literal require("…") calls into a helper, and an application's bundler would no longer see which
-// optional packages to include.
+// src/optional-modules.cts stays a CommonJS module of its own, dist/cjs/optional-modules.js, which
+// both builds import: bundled into them, its literal require("…") calls would become a helper, and
+// an application's bundler would no longer see which optional packages to include.
 const OWN_MODULE = "optional-modules";
-const keepOwnModule = {
+const ownModuleFrom = (format) => (format === "esm" ? `../cjs/${OWN_MODULE}.js` : `./${OWN_MODULE}.js`);
+const keepOwnModule = (format) => ({
   name: "keep-optional-modules",
   setup(builder) {
-    builder.onResolve({ filter: new RegExp(`/${OWN_MODULE}\\.js$`) }, () => ({
-      path: `./${OWN_MODULE}.js`,
+    builder.onResolve({ filter: new RegExp(`/${OWN_MODULE}\\.cjs$`) }, () => ({
+      path: ownModuleFrom(format),
       external: true,
     }));
   },
-};
+});
 
 const common = {
   entryPoints,
@@ -64,13 +65,13 @@ const common = {
   target: "node20",
   sourcemap: true,
   logLevel: "warning",
-  plugins: [keepOwnModule],
 };
 // Several entries share their modules through chunks, so each class exists once.
 await build({
   ...common,
   outdir: join(dist, "esm"),
   format: "esm",
+  plugins: [keepOwnModule("esm")],
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
 });
@@ -82,35 +83,32 @@ await build({
   ...(entryPoints.length === 1 ? {} : { entryPoints: sources, bundle: false }),
   outdir: join(dist, "cjs"),
   format: "cjs",
+  plugins: [keepOwnModule("cjs")],
   // src/optional.ts reads import.meta.url only in the ESM build; the CommonJS one uses require.
   logOverride: { "empty-import-meta": "silent" },
 });
 
-const ownModule = {
+await build({
   ...common,
-  entryPoints: [join(root, "src", `${OWN_MODULE}.ts`)],
+  entryPoints: [join(root, "src", `${OWN_MODULE}.cts`)],
   bundle: false,
-  plugins: [],
-  // Read only where the CommonJS copy has no require of its own, which does not happen.
-  logOverride: { "empty-import-meta": "silent" },
-};
-await build({ ...ownModule, outdir: join(dist, "esm"), format: "esm" });
-if (entryPoints.length === 1) await build({ ...ownModule, outdir: join(dist, "cjs"), format: "cjs" });
-// The external path is written as "./": right from a bundle at the root of dist/<format>, wrong
-// from a chunk below it.
+  outfile: join(dist, "cjs", `${OWN_MODULE}.js`),
+  format: "cjs",
+});
+// The external path is relative to a bundle at the root of dist/<format>: wrong from a chunk below.
 for (const format of ["esm", "cjs"]) {
   for (const file of filesUnder(join(dist, format), ".js")) {
-    if (
-      dirname(file) !== "." &&
-      readFileSync(join(dist, format, file), "utf8").includes(`./${OWN_MODULE}.js`)
-    )
+    if (dirname(file) !== "." && readFileSync(join(dist, format, file), "utf8").includes(`/${OWN_MODULE}.js`))
       throw new Error(
-        `build: ${format}/${file} imports ./${OWN_MODULE}.js from below the root of dist/${format}`,
+        `build: ${format}/${file} imports ${OWN_MODULE}.js from below the root of dist/${format}`,
       );
   }
 }
 
-for (const declaration of filesUnder(join(dist, "esm"), ".d.ts")) {
+for (const declaration of [
+  ...filesUnder(join(dist, "esm"), ".d.ts"),
+  ...filesUnder(join(dist, "esm"), ".d.cts"),
+]) {
   const target = join(dist, "cjs", declaration);
   mkdirSync(dirname(target), { recursive: true });
   cpSync(join(dist, "esm", declaration), target);

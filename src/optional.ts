@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { apiEntryFile, inBundle, loadOptionalModule, type OptionalModule } from "./optional-modules.js";
+import { apiEntryFile, inBundle, loadOptionalModule, type OptionalModule } from "./optional-modules.cjs";
 
 /**
  * Loads an optional peer dependency (an OpenTelemetry SDK piece, the price table) on first use,
@@ -22,6 +22,12 @@ export function requireOptional<T>(
       const what = typeof install === "function" ? install() : install;
       throw new Error(
         `langchain-otel: ${neededFor} needs the package "${name}", which is not installed. Install it: npm install ${what}${bundlingHint()}`,
+      );
+    }
+    if (isEsmBundleWithoutRequire(error)) {
+      throw new Error(
+        `langchain-otel: ${neededFor} loads "${name}", which is in the bundle but failed: ${String((error as Error).message)}. An ES module bundle of CommonJS packages (the OpenTelemetry SDK is one) needs a real require; with esbuild, the banner in docs/configuration.md, "Bundled apps".`,
+        { cause: error },
       );
     }
     throw error;
@@ -78,5 +84,21 @@ export function installedApiVersion(): string | undefined {
 // The package itself is missing, not one of its own imports (that is a broken install: rethrown).
 function isMissing(error: unknown, name: string): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return code === "MODULE_NOT_FOUND" && typeof message === "string" && message.includes(`'${name}'`);
+  if (typeof message !== "string") return false;
+  if (code === "MODULE_NOT_FOUND") return message.includes(`'${name}'`);
+  // What a bundler leaves where a module it could not find would be, when the app is bundled
+  // without it: esbuild's ESM output, Vite, Bun; Rollup's ESM output keeps a bare `require`.
+  return (
+    message.startsWith(`Dynamic require of "${name}"`) ||
+    message.startsWith(`Could not resolve "${name}"`) ||
+    message.startsWith(`Cannot require module ${name}`) ||
+    (error instanceof ReferenceError && message === "require is not defined")
+  );
+}
+
+// esbuild's ESM output without a real `require`: a bundled CommonJS package's own require of a
+// Node built-in ("util", "async_hooks") throws this.
+function isEsmBundleWithoutRequire(error: unknown): boolean {
+  const message = (error as { message?: unknown } | undefined)?.message;
+  return typeof message === "string" && message.startsWith("Dynamic require of");
 }

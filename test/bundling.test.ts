@@ -70,7 +70,11 @@ function makeProject(packages: string[]): string {
   return dir;
 }
 
-type Bundler = "esbuild, CommonJS" | "esbuild, ESM" | "webpack";
+type Bundler = "esbuild, CommonJS" | "esbuild, ESM" | "esbuild, ESM, no banner" | "webpack";
+
+/** The banner docs/configuration.md gives for esbuild's ESM output (and most guides do). */
+const ESM_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 /**
  * Bundles the project's app into a directory of its own, outside the project (Node would find the
@@ -102,7 +106,7 @@ async function bundle(
       .map((warning) => warning.message.split("\n")[0]);
     return { deployed, ourWarnings };
   }
-  const esm = bundler === "esbuild, ESM";
+  const esm = bundler !== "esbuild, CommonJS";
   const result = await build({
     entryPoints: [entry],
     outfile: join(deployed, esm ? "app.mjs" : "app.cjs"),
@@ -111,13 +115,7 @@ async function bundle(
     target: "node20",
     format: esm ? "esm" : "cjs",
     // ESM output needs a real require for the CommonJS packages it holds: the usual esbuild banner.
-    ...(esm
-      ? {
-          banner: {
-            js: "import { createRequire as bannerCreateRequire } from 'node:module'; const require = bannerCreateRequire(import.meta.url);",
-          },
-        }
-      : {}),
+    ...(bundler === "esbuild, ESM" ? { banner: { js: ESM_BANNER } } : {}),
     logLevel: "silent",
   });
   const ourWarnings = result.warnings
@@ -223,5 +221,20 @@ describe("a bundled app, deployed without node_modules", function () {
     ]) {
       expect(shipped(name), name).to.equal(true);
     }
+  });
+
+  it("esbuild's ESM output without the banner: the error names the banner, not a missing package", async () => {
+    const project = makeProject(APP_PACKAGES);
+    projects.push(project);
+    const { deployed } = await bundle(project, "esbuild, ESM, no banner");
+    projects.push(deployed);
+
+    const failure = await runDeployed(deployed, { MODEL_BASE_URL: server.baseURL }).then(
+      () => "no error",
+      (error: { stderr?: string }) => error.stderr ?? "",
+    );
+    expect(failure).to.include("needs a real require");
+    expect(failure).to.include('"Bundled apps"');
+    expect(failure).to.not.include("not installed");
   });
 });
