@@ -28,7 +28,10 @@ execFileSync(
 const filesUnder = (dir, suffix) =>
   readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(suffix));
 
-for (const file of [...filesUnder(join(dist, "esm"), ".js"), ...filesUnder(join(dist, "esm"), ".js.map")]) {
+const emitted = [".js", ".js.map", ".cjs", ".cjs.map"].flatMap((suffix) =>
+  filesUnder(join(dist, "esm"), suffix),
+);
+for (const file of emitted) {
   rmSync(join(dist, "esm", file));
 }
 

@@ -73,10 +73,21 @@ export function apiEntryFile(): string | undefined {
   }
 }
 
-/** True when this module runs inside an application's bundle rather than from its own file. */
+/**
+ * True when this module runs inside an application's bundle rather than from its own file. Called
+ * only to word an error, so the file check may touch the disk: Bun writes the path this file had on
+ * the machine that built the bundle.
+ */
 export function inBundle(): boolean {
   const file = typeof __filename === "string" ? __filename : "";
-  return !/optional-modules\.c?[jt]s$/.test(file);
+  if (!/optional-modules\.c?[jt]s$/.test(file)) return true;
+  try {
+    // Required here, not at the top: an ES module bundle without a real require (esbuild's, with no
+    // banner) would fail at import on a top-level require of a Node built-in.
+    return !(require("node:fs") as typeof import("node:fs")).existsSync(file);
+  } catch {
+    return true;
+  }
 }
 
 function unknownModule(name: never): never {
