@@ -6,7 +6,8 @@
 //    GenAI attributes, the cost and the request totals.
 // 2. A streamed call: time to first chunk and the usage of the last chunk.
 // 3. A tool-calling round with a failing tool.
-// 4. A LangGraph 0.4 graph, with a span started inside a node (the context bridge).
+// 4. A LangGraph 0.4 graph, with a span started inside a node (the context bridge), and its prebuilt
+//    ReAct agent.
 // 5. The GenAI metrics, read through the SDK's own reader.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -20,6 +21,7 @@ import { BaseRetriever } from "@langchain/core/retrievers";
 import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
+import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { ChatOpenAI } from "@langchain/openai";
 import { context } from "@opentelemetry/api";
 import { AggregationTemporality, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
@@ -302,6 +304,36 @@ await check(
   },
 );
 
+await check(
+  "LangGraph 0.4's prebuilt ReAct agent: one invoke_agent span over its model calls and tool",
+  async () => {
+    exporter.reset();
+    const lookup = tool(async ({ order }) => `order ${order}: delivered`, {
+      name: "lookup_order",
+      description: "Looks an order up.",
+      schema: z.object({ order: z.string() }),
+    });
+    const agent = createReactAgent({ llm: model, tools: [lookup], name: "support_agent" });
+
+    await agent.invoke(
+      { messages: [{ role: "user", content: "Where is order A-1042?" }] },
+      { callbacks: [handler] },
+    );
+    const spans = exporter.getFinishedSpans();
+    const [root] = named(spans, "invoke_agent support_agent");
+    assert.ok(root, "the agent's span");
+    assert.equal(root.parentSpanContext, undefined, "the agent is the trace's root");
+    assert.equal(root.attributes["gen_ai.agent.name"], "support_agent");
+    assert.deepEqual(
+      children(spans, root).map((span) => span.name),
+      ["agent", "tools", "agent"],
+    );
+    assert.equal(named(spans, "chat gpt-4o-mini").length, 2);
+    assert.equal(named(spans, "execute_tool lookup_order")[0].attributes["gen_ai.tool.call.id"], "call_1");
+    assert.equal(root.attributes["langchain_otel.request.inference_calls"], 2);
+  },
+);
+
 await check("the GenAI metrics of those calls, through the SDK's reader", async () => {
   const { resourceMetrics } = await reader.collect();
   const all = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
@@ -309,8 +341,8 @@ await check("the GenAI metrics of those calls, through the SDK's reader", async 
   const input = usage.dataPoints.find((point) => point.attributes["gen_ai.token.type"] === "input");
   assert.equal(input.attributes["gen_ai.provider.name"], "openai");
   assert.equal(input.attributes["gen_ai.response.model"], RESPONSE_MODEL);
-  // Three model calls so far, each with 1,200 input tokens.
-  assert.equal(input.value.sum, 3 * 1200);
+  // Five model calls so far (RAG, stream, tool round, agent ×2), each with 1,200 input tokens.
+  assert.equal(input.value.sum, 5 * 1200);
   const duration = all.find((metric) => metric.descriptor.name === "gen_ai.client.operation.duration");
   assert.ok(duration.dataPoints.length > 0);
 });
