@@ -15,7 +15,7 @@ import { ATTR_GEN_AI_WORKFLOW_NAME, ATTR_LANGCHAIN_RUN_ID, ATTR_ORPHANED } from 
 import { ContentCapture } from "./genai/capture.js";
 import { PriceTable } from "./genai/cost.js";
 import { InstrumentedModelClasses, settleInference, withoutInference } from "./genai/delegation.js";
-import { errorMessage, errorType, recordCancellation, recordError } from "./genai/errors.js";
+import { endErrorType, errorMessage, recordCancellation, recordError } from "./genai/errors.js";
 import { identityAttributes } from "./genai/identity.js";
 import { GenAIMetrics } from "./genai/metrics.js";
 import type { ModelResponse } from "./genai/records.js";
@@ -367,7 +367,7 @@ export class RunLifecycle {
       endedAt: now(),
       firstChunkAt: run.firstChunkAt,
       response,
-      errorType: error === undefined ? undefined : errorType(error),
+      errorType: error === undefined ? undefined : endErrorType(error),
       span: run.recording && run.delegatedTo === undefined ? run.span : undefined,
       totals: run.trace.totals,
       metrics: run.delegatedTo === undefined,
@@ -380,14 +380,14 @@ export class RunLifecycle {
       this.accounting.toolEnded(
         run.name,
         (now() - run.startedAt) / 1000,
-        failure === undefined ? undefined : errorType(failure),
+        failure === undefined ? undefined : endErrorType(failure),
         run.trace.totals,
       );
     } else if (run.kind === "agent") {
       this.accounting.agentEnded(
         run.name,
         (now() - run.startedAt) / 1000,
-        failure === undefined ? undefined : errorType(failure),
+        failure === undefined ? undefined : endErrorType(failure),
       );
     }
   }

@@ -682,7 +682,8 @@ describe("reliability", () => {
       });
 
     it("a run cancelled with an AbortSignal mid-stream ends as cancelled, not as a generic error", async () => {
-      const tracing = setupTestTracing();
+      const reader = new InMemoryReader();
+      const tracing = setupTestTracing({ meterProvider: new MeterProvider({ readers: [reader] }) });
       const model = chat();
       const controller = new AbortController();
       const chain = RunnableLambda.from(async (input: string, config) => {
@@ -711,6 +712,14 @@ describe("reliability", () => {
       expect(tracing.spans().map((span) => span.name)).to.include.members([
         "streaming-chain",
         "chat gpt-4o-mini",
+      ]);
+      // The metrics say so too, as the span does: not the class of the abort error.
+      const { resourceMetrics } = await reader.collect();
+      const duration = resourceMetrics.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .find((metric) => metric.descriptor.name === "gen_ai.client.operation.duration");
+      expect(duration?.dataPoints.map((point) => point.attributes["error.type"])).to.deep.equal([
+        "cancelled",
       ]);
       await tracing.shutdown();
     });

@@ -63,6 +63,13 @@ export function isCancellation(error: unknown): boolean {
   }
 }
 
+/** `error.type` of a run that ended with this error, as spans and metrics give it. */
+export function endErrorType(error: unknown): string {
+  return isCancellation(error) ? CANCELLED : errorType(error);
+}
+
+const CANCELLED = "cancelled";
+
 /**
  * A cancelled run: status ERROR (OTel's only status with a message) saying it was cancelled,
  * `error.type` "cancelled", and no exception event: nothing broke.
@@ -70,7 +77,7 @@ export function isCancellation(error: unknown): boolean {
 export function recordCancellation(span: Span, error: unknown): string {
   const message = `cancelled: ${errorMessage(error) || "aborted by the caller"}`;
   span.setStatus({ code: SpanStatusCode.ERROR, message });
-  span.setAttribute(ATTR_ERROR_TYPE, "cancelled");
+  span.setAttribute(ATTR_ERROR_TYPE, CANCELLED);
   return message;
 }
 
