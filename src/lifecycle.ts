@@ -437,7 +437,8 @@ export class RunLifecycle {
       const message = `langchain-otel: the run never reported its end (${reason}); span ended by the handler`;
       run.span.setStatus({ code: SpanStatusCode.ERROR, message });
       if (this.config.langfuse) setLevel(run.span, "WARNING", message);
-      run.span.end();
+      // An outermost run still carries what its request did before it was abandoned.
+      this.endSpan(run);
     } catch (error) {
       diag.debug("langchain-otel: ending an orphaned run failed", error);
     }

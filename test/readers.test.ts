@@ -15,6 +15,7 @@ import fc from "fast-check";
 import { toBoundedJson, toBoundedJsonWith, toBoundedText } from "../src/genai/json.js";
 import { messagesJson, partsJson } from "../src/genai/message-json.js";
 import { readDocuments } from "../src/langchain/documents.js";
+import { isStreamInputPlaceholder } from "../src/langchain/io.js";
 import { splitChatInput, toGenAIMessage } from "../src/langchain/messages.js";
 import { NO_METADATA, type RunMetadata, readRunMetadata } from "../src/langchain/metadata.js";
 import { invocationParams, readRequestParams } from "../src/langchain/params.js";
@@ -103,6 +104,7 @@ describe("LangChain readers", () => {
         ls_temperature: 0.5,
         tenant: "acme",
         versions: { core: "1" },
+        __pregel_task_id: "4b1c",
       });
       expect(read).to.deep.include({
         userId: "lf-user",
@@ -524,6 +526,29 @@ describe("LangChain readers", () => {
       model: "m",
       stream: true,
     });
+  });
+
+  it("tells LangChain 0.3's stream placeholder input from real inputs", () => {
+    const throwing = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error("no keys");
+        },
+      },
+    );
+    const cases: [string, unknown, boolean][] = [
+      ["the placeholder", { input: "" }, true],
+      ["a real input", { input: "hello" }, false],
+      ["an empty input beside others", { input: "", question: "q" }, false],
+      ["no keys", {}, false],
+      ["an empty string", "", false],
+      ["an array", [""], false],
+      ["null", null, false],
+      ["a proxy that cannot list its keys", throwing, false],
+    ];
+    for (const [what, inputs, expected] of cases)
+      expect(isStreamInputPlaceholder(inputs), what).to.equal(expected);
   });
 
   it("reads tool results: raw values and ToolMessages with their call id, failed ones marked", () => {

@@ -420,7 +420,7 @@ describe("reliability", () => {
     let tracing: TestTracing;
     afterEach(async () => tracing.shutdown());
 
-    it("ends runs that never end after orphanTimeoutMs, marked as orphaned", async function () {
+    it("ends runs that never end after orphanTimeoutMs, marked as orphaned, with their request's totals", async function () {
       this.timeout(10_000);
       tracing = setupTestTracing({ orphanTimeoutMs: 1000 });
       tracing.handler.handleChainStart(
@@ -428,12 +428,21 @@ describe("reliability", () => {
         {},
         "never-ends",
       );
+      // A tool that ran before the stream was abandoned (LangGraph 0.4 never ends an agent stream
+      // its consumer left).
+      tracing.handler.handleToolStart(
+        { lc: 1, type: "not_implemented", id: ["Lookup"] },
+        "{}",
+        "tool-1",
+        "never-ends",
+      );
+      tracing.handler.handleToolEnd("found", "tool-1");
       expect(tracing.handler.openRuns).to.equal(1);
       await new Promise((resolve) => setTimeout(resolve, 2300));
       expect(tracing.handler.openRuns).to.equal(0);
-      const [span] = tracing.spans();
-      expect(span.name).to.equal("AbandonedStream");
+      const span = tracing.span("AbandonedStream");
       expect(span.attributes["langchain_otel.orphaned"]).to.equal("timeout");
+      expect(span.attributes["langchain_otel.request.tool_calls"]).to.equal(1);
       expect(span.status.code).to.equal(SpanStatusCode.ERROR);
       expect(span.status.message).to.match(/never reported its end/);
     });

@@ -240,6 +240,17 @@ await check("a streamed ChatOpenAI call: time to first chunk, and the usage of t
   assert.equal(chat.attributes["gen_ai.usage.output_tokens"], 80);
 });
 
+await check("a streamed chain records its real input (0.3 starts a stream with a placeholder)", async () => {
+  exporter.reset();
+  const shout = RunnableLambda.from((text) => text.toUpperCase()).withConfig({ runName: "shout" });
+  let out = "";
+  for await (const chunk of await shout.stream("hello", { callbacks: [handler] })) out += chunk;
+  assert.equal(out, "HELLO");
+  const [span] = named(exporter.getFinishedSpans(), "shout");
+  assert.equal(span.attributes["langfuse.observation.input"], JSON.stringify("hello"));
+  assert.equal(span.attributes["langfuse.observation.output"], JSON.stringify("HELLO"));
+});
+
 await check(
   "a tool-calling round: the tool call's id, and a failing tool's error on its own span",
   async () => {

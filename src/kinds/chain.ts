@@ -21,7 +21,7 @@ import {
   readGraphNode,
 } from "../langchain/graph.js";
 import { readPromptLink } from "../langchain/identity.js";
-import { renderLangChainValue } from "../langchain/io.js";
+import { isStreamInputPlaceholder, renderLangChainValue } from "../langchain/io.js";
 import { type RunMetadata, readRunMetadata } from "../langchain/metadata.js";
 import { isSequenceClass, runDisplayName, serializedClassName } from "../langchain/serialized.js";
 import { field, nonEmptyString } from "../langchain/values.js";
@@ -94,7 +94,7 @@ export class ChainRuns {
       if (run.graphNode && AGENT_NODES.has(run.name) && parentRun?.kind === "workflow")
         this.promoteToAgent(parentRun);
       // A streamed run starts with a placeholder input; LangChain reports the real one at its end.
-      if (extra?.lc_defers_inputs === true) run.inputDeferred = true;
+      if (extra?.lc_defers_inputs === true || isStreamInputPlaceholder(inputs)) run.inputDeferred = true;
       else if (core.config.langfuse && core.capture.enabled) {
         // A sequence hands its input to its first step, and each step's output to the next.
         const captured = core.capture.setReusableJson(

@@ -78,3 +78,21 @@ function renderedMessage(role: string, fields: Dict): Dict {
   if (name !== undefined) message.name = name;
   return message;
 }
+
+/**
+ * The input `@langchain/core` 0.3 starts a streamed run with, `{ input: "" }`, where 1.x sets
+ * `lc_defers_inputs`: the real input comes with the run's end.
+ */
+export function isStreamInputPlaceholder(inputs: unknown): boolean {
+  if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) return false;
+  try {
+    let keys = 0;
+    for (const key in inputs) {
+      if (key !== "input" || ++keys > 1) return false;
+    }
+    return keys === 1 && (inputs as { input?: unknown }).input === "";
+  } catch {
+    // A proxy or a getter that throws: not LangChain's placeholder.
+    return false;
+  }
+}

@@ -94,9 +94,12 @@ export const NO_METADATA: RunMetadata = Object.freeze({
   shown: undefined,
 });
 
-/** Run metadata worth showing: without the control keys above, LangChain's `ls_*` model hints and its version stamp. */
+/**
+ * Run metadata worth showing: without the control keys above, LangChain's `ls_*` model hints, its
+ * version stamp, and the internals frameworks mark with `__` (LangGraph 0.4's `__pregel_task_id`).
+ */
 export function isControlMetadataKey(key: string): boolean {
-  return key.startsWith("langfuse") || key.startsWith("ls_") || key === "versions";
+  return key.startsWith("langfuse") || key.startsWith("ls_") || key.startsWith("__") || key === "versions";
 }
 
 /**
