@@ -14,7 +14,7 @@ import { type OtlpReceiver, startOtlpReceiver } from "./support/receiver.js";
 /**
  * Serverless apps are bundled (AWS CDK's NodejsFunction and Netlify run esbuild, Next.js webpack)
  * and deployed without node_modules. The SDK and the price table load only when they are needed,
- * so each is named by a literal specifier that bundlers follow (src/optional-modules.ts): a bundle
+ * so each is named by a literal specifier that bundlers follow (src/optional-modules.cts): a bundle
  * of an app that calls setupTracing() must hold the exporter, and its model calls a price.
  */
 
