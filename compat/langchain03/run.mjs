@@ -135,6 +135,13 @@ class Reader extends MetricReader {
   async onShutdown() {}
 }
 
+/** The order lookup the tool rounds and the agent call. */
+const lookup = tool(async ({ order }) => `order ${order}: delivered`, {
+  name: "lookup_order",
+  description: "Looks an order up.",
+  schema: z.object({ order: z.string() }),
+});
+
 const children = (spans, parent) =>
   spans.filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId);
 const named = (spans, name) => spans.filter((span) => span.name === name);
@@ -255,11 +262,6 @@ await check(
   "a tool-calling round: the tool call's id, and a failing tool's error on its own span",
   async () => {
     exporter.reset();
-    const lookup = tool(async ({ order }) => `order ${order}: delivered`, {
-      name: "lookup_order",
-      description: "Looks an order up.",
-      schema: z.object({ order: z.string() }),
-    });
     const notify = tool(
       async () => {
         throw new Error("mail service unavailable");
@@ -319,11 +321,6 @@ await check(
   "LangGraph 0.4's prebuilt ReAct agent: one invoke_agent span over its model calls and tool",
   async () => {
     exporter.reset();
-    const lookup = tool(async ({ order }) => `order ${order}: delivered`, {
-      name: "lookup_order",
-      description: "Looks an order up.",
-      schema: z.object({ order: z.string() }),
-    });
     const agent = createReactAgent({ llm: model, tools: [lookup], name: "support_agent" });
 
     await agent.invoke(
