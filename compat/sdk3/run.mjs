@@ -31,21 +31,11 @@ import {
   OpenTelemetryCallbackHandler,
   setupTracing,
 } from "langchain-otel";
+import { check, failures } from "../checks.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const version = (name) => require(join(here, "node_modules", name, "package.json")).version;
-
-let failures = 0;
-async function check(name, body) {
-  try {
-    await body();
-    console.log(`ok   ${name}`);
-  } catch (error) {
-    failures++;
-    console.log(`FAIL ${name}\n${error?.stack ?? error}`);
-  }
-}
 
 const children = (spans, parent) =>
   spans
@@ -271,11 +261,11 @@ await check("every SDK module came from this project, none from the repository's
 });
 
 console.log(
-  failures === 0
+  failures() === 0
     ? `compat sdk3: all checks passed on Node ${process.version}`
-    : `compat sdk3: ${failures} checks failed on Node ${process.version}`,
+    : `compat sdk3: ${failures()} checks failed on Node ${process.version}`,
 );
-process.exitCode = failures === 0 ? 0 : 1;
+process.exitCode = failures() === 0 ? 0 : 1;
 
 // The 3.x packages declare Node >= 22.15, and apps on that line run there: the same checks again on
 // Node 22, from the npm registry's binary package (an optional dependency: linux-x64 only).
