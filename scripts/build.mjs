@@ -87,8 +87,6 @@ await build({
   outdir: join(dist, "cjs"),
   format: "cjs",
   plugins: [keepOwnModule("cjs")],
-  // src/optional.ts reads import.meta.url only in the ESM build; the CommonJS one uses require.
-  logOverride: { "empty-import-meta": "silent" },
 });
 
 await build({

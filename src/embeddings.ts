@@ -24,7 +24,14 @@ import {
   serverAttributes,
   setEmbeddingsResult,
 } from "./genai/embeddings.js";
-import { errorMessage, errorType, isCancellation, recordCancellation, recordError } from "./genai/errors.js";
+import {
+  CANCELLED,
+  errorMessage,
+  errorType,
+  isCancellation,
+  recordCancellation,
+  recordError,
+} from "./genai/errors.js";
 import { GenAIMetrics, type GenAIMetricsSelection } from "./genai/metrics.js";
 import type { InferenceCall } from "./genai/records.js";
 import type { RequestTotals } from "./genai/totals.js";
@@ -484,7 +491,7 @@ class EmbeddingsTracer {
         if (langfuse) setLevel(call.span, "ERROR", errorMessage(error));
       }
       setEmbeddingsResult(call.span, undefined, call.inputTokens);
-      this.finish(call, cancelled ? "cancelled" : errorType(error));
+      this.finish(call, cancelled ? CANCELLED : errorType(error));
     } catch (failure) {
       diag.warn("langchain-otel: recording an embeddings error failed; the span may be incomplete", failure);
     }

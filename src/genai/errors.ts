@@ -63,12 +63,13 @@ export function isCancellation(error: unknown): boolean {
   }
 }
 
+/** `error.type` of a cancelled run. */
+export const CANCELLED = "cancelled";
+
 /** `error.type` of a run that ended with this error, as spans and metrics give it. */
 export function endErrorType(error: unknown): string {
   return isCancellation(error) ? CANCELLED : errorType(error);
 }
-
-const CANCELLED = "cancelled";
 
 /**
  * A cancelled run: status ERROR (OTel's only status with a message) saying it was cancelled,
