@@ -90,6 +90,25 @@ export function inBundle(): boolean {
   }
 }
 
+/** The Node built-ins the package asks for at run time. */
+export type NodeBuiltin = "node:fs" | "node:path" | "node:async_hooks";
+
+/**
+ * A Node built-in, or undefined where the runtime has none (a Worker without nodejs_compat, the
+ * Vercel Edge Runtime, a browser). Asked for when needed, never imported at the top of a module, so
+ * that the handler loads wherever LangChain.js runs. `process.getBuiltinModule` (Node 20.16+, Deno,
+ * Bun, workerd with nodejs_compat): no bundler follows it, where a `require` of a built-in fails an
+ * edge build and a computed one warns in webpack's.
+ */
+export function nodeBuiltin(name: NodeBuiltin): unknown {
+  try {
+    const host = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    return host?.getBuiltinModule?.(name);
+  } catch {
+    return undefined;
+  }
+}
+
 function unknownModule(name: never): never {
   throw new Error(`langchain-otel: "${String(name)}" is not one of the package's optional modules`);
 }

@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { apiEntryFile, inBundle, loadOptionalModule, type OptionalModule } from "./optional-modules.cjs";
+import { builtin } from "./runtime.js";
 
 /**
  * Loads an optional peer dependency (an OpenTelemetry SDK piece, the price table) on first use,
@@ -62,11 +61,14 @@ export function bundlingHint(): string {
  */
 export function installedApiVersion(): string | undefined {
   const entry = apiEntryFile();
-  if (entry === undefined) return undefined;
+  const fs = builtin<typeof import("node:fs")>("node:fs");
+  const path = builtin<typeof import("node:path")>("node:path");
+  if (entry === undefined || fs === undefined || path === undefined) return undefined;
+  const { dirname, join } = path;
   let directory = dirname(entry);
   for (;;) {
     try {
-      const manifest = JSON.parse(readFileSync(join(directory, "package.json"), "utf8")) as {
+      const manifest = JSON.parse(fs.readFileSync(join(directory, "package.json"), "utf8")) as {
         name?: unknown;
         version?: unknown;
       };

@@ -8,6 +8,7 @@ import {
 import type { ContentMask } from "./genai/capture.js";
 import type { ModelPrices } from "./genai/cost.js";
 import { GEN_AI_METRIC_NAMES, type GenAIMetricName, type GenAIMetricsSelection } from "./genai/metrics.js";
+import { type Environment, environment } from "./runtime.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
 /** Options of `new OpenTelemetryCallbackHandler(options)`. Every option is optional. */
@@ -182,7 +183,7 @@ const CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 const BRIDGE_ENV = "LANGCHAIN_OTEL_CONTEXT_BRIDGE";
 
 /** Reads the capture switch from the environment: undefined when it is unset. */
-export function captureContentFromEnv(env: NodeJS.ProcessEnv = process.env): boolean | undefined {
+export function captureContentFromEnv(env: Environment = environment()): boolean | undefined {
   const raw = env[CAPTURE_ENV]?.trim().toLowerCase();
   if (raw === undefined || raw === "") return undefined;
   // Booleans (older JS instrumentations) and the python util-genai modes (genai-semconv §4).
@@ -193,7 +194,7 @@ export function captureContentFromEnv(env: NodeJS.ProcessEnv = process.env): boo
 }
 
 /** Reads the context bridge switch from the environment: undefined when it is unset. */
-export function contextBridgeFromEnv(env: NodeJS.ProcessEnv = process.env): boolean | undefined {
+export function contextBridgeFromEnv(env: Environment = environment()): boolean | undefined {
   const raw = env[BRIDGE_ENV]?.trim().toLowerCase();
   if (raw === undefined || raw === "") return undefined;
   return !(raw === "false" || raw === "0" || raw === "off" || raw === "no");

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -38,23 +39,39 @@ export async function load(url, context, next) {
   appendFileSync(file, url + "\\n");
   return next(url, context);
 }
+export async function resolve(specifier, context, next) {
+  if (context.parentURL?.includes("/dist/")) appendFileSync(file, "import " + specifier + " from " + context.parentURL + "\\n");
+  return next(specifier, context);
+}
 `;
 const REGISTER = `
 import { register } from "node:module";
 register("./hooks.mjs", import.meta.url, { data: { file: process.env.IMPORT_GRAPH_LOG } });
 `;
+// Every require a file of the package makes (the CommonJS build, and the ESM build's CommonJS helper).
+const RECORD_REQUIRES = `
+const requires = [];
+const original = Module.prototype.require;
+Module.prototype.require = function (request) {
+  if (this.filename?.includes("/dist/")) requires.push("require " + request + " from " + this.filename);
+  return original.apply(this, arguments);
+};
+`;
 const ESM_MAIN = `
-import { createRequire } from "node:module";
+import { createRequire, Module } from "node:module";
+${RECORD_REQUIRES}
 const lib = await import(process.argv[2]);
 const handler = new lib.OpenTelemetryCallbackHandler();
 if (handler.name !== "OpenTelemetryCallbackHandler") throw new Error("no handler");
-console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));
+console.log(JSON.stringify([...requires, ...Object.keys(createRequire(import.meta.url).cache)]));
 `;
 const CJS_MAIN = `
+const { Module } = require("node:module");
+${RECORD_REQUIRES}
 const lib = require(process.argv[2]);
 const handler = new lib.OpenTelemetryCallbackHandler();
 if (handler.name !== "OpenTelemetryCallbackHandler") throw new Error("no handler");
-console.log(JSON.stringify(Object.keys(require.cache)));
+console.log(JSON.stringify([...requires, ...Object.keys(require.cache)]));
 `;
 
 /** Every module a fresh process loads importing `entry` and constructing a handler: paths and URLs. */
@@ -102,6 +119,17 @@ describe("the import graph of the package root and a handler", function () {
         expect(
           modules.some((module) => /node_modules\/@langchain\/core\/.*callbacks\/base/.test(module)),
         ).to.equal(true);
+      });
+
+      it("asks for no Node built-in: the handler loads in Workers, the Vercel Edge Runtime and browsers", () => {
+        const requests = modules.filter((module) => /^(import|require) /.test(module));
+        // The recording works: the package's own files are seen asking for their imports.
+        expect(requests.some((request) => request.includes("@langchain/core"))).to.equal(true);
+        const builtins = requests.filter((request) => {
+          const specifier = request.split(" ")[1] ?? "";
+          return specifier.startsWith("node:") || builtinModules.includes(specifier);
+        });
+        expect(builtins).to.deep.equal([]);
       });
 
       for (const [what, pattern] of FORBIDDEN) {

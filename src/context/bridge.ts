@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { type Context, createContextKey, type Span, trace } from "@opentelemetry/api";
 import type { RunState } from "../runs.js";
+import { type AsyncLocal, asyncLocalStorageClass } from "../runtime.js";
 
 /**
  * The context bridge: which LangChain run's code is executing right now, so that spans other
@@ -55,8 +55,8 @@ interface BridgeState {
    * manager can): a mark is then a value in the OTel context itself, and costs no storage of its own.
    */
   manager: MarkableManager | undefined;
-  /** Else a storage of our own (a wrapped manager without `attach`). */
-  markers: AsyncLocalStorage<string> | undefined;
+  /** Else a storage of our own (a wrapped manager without `attach`), where the runtime has one. */
+  markers: AsyncLocal<string> | undefined;
 }
 
 /** A context manager that can make a context active for the rest of the current async context. */
@@ -80,6 +80,8 @@ export function installBridge(manager: MarkableManager | undefined): void {
   state.installed++;
   // The manager registered last is the one `context.active()` asks.
   state.manager = manager;
+  const AsyncLocalStorage = asyncLocalStorageClass();
+  if (AsyncLocalStorage === undefined) return;
   if (manager === undefined) state.markers ??= new AsyncLocalStorage<string>();
   // LangChain keeps the current config in this storage only once someone creates it (`langchain`
   // and LangGraph do on import; `@langchain/core` alone does not). Without it, a lambda's or a

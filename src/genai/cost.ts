@@ -1,6 +1,7 @@
 import { diag } from "@opentelemetry/api";
 import type * as GenAIPrices from "@pydantic/genai-prices";
 import { requireOptional } from "../optional.js";
+import { soon } from "../runtime.js";
 import type { TokenUsage } from "./records.js";
 
 /**
@@ -151,17 +152,16 @@ export class PriceTable {
   }
 
   /**
-   * Loads the table soon, off the caller's path (an unref'd `setImmediate`: it never keeps the
+   * Loads the table soon, off the caller's path (`soon`: it never keeps the
    * process alive), so that the first priced call does not pay for the load.
    */
   preload(): void {
     if (!this.enabled || this.module !== undefined || this.loadFailed || this.preloading) return;
     this.preloading = true;
-    const immediate = setImmediate(() => {
+    soon(() => {
       this.preloading = false;
       this.load();
     });
-    immediate.unref?.();
   }
 
   /** Whether the price table is loaded. */

@@ -1,6 +1,7 @@
 import { FailureReportingExporter } from "../export/resilient.js";
 import { otlpTraceExporter } from "../export/sdk.js";
 import type { SpanExporter } from "../export/sdk-types.js";
+import { type Environment, environment } from "../runtime.js";
 
 /** Options of `langfuseExporter()`. Each falls back to an environment variable. */
 export interface LangfuseExporterOptions {
@@ -52,7 +53,7 @@ function setupError(message: string): Error {
 /** Reads the options and environment into the endpoint URL and headers; throws a clear error when keys are missing. */
 export function resolveLangfuseEndpoint(
   options: LangfuseExporterOptions = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env: Environment = environment(),
 ): LangfuseEndpoint {
   const publicKey = (options.publicKey ?? env.LANGFUSE_PUBLIC_KEY)?.trim();
   const secretKey = (options.secretKey ?? env.LANGFUSE_SECRET_KEY)?.trim();
@@ -114,18 +115,21 @@ const OTLP_HEADER_VARIABLES = ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP
 
 /** Runs `make` with these environment variables unset (the exporter reads them when made), then restores them. */
 function withoutEnvironment<T>(names: readonly string[], make: () => T): T {
+  // No process environment (an edge runtime): the exporter has none to read either.
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  if (env === undefined) return make();
   const saved = new Map<string, string>();
   for (const name of names) {
-    const value = process.env[name];
+    const value = env[name];
     if (value !== undefined) {
       saved.set(name, value);
-      delete process.env[name];
+      delete env[name];
     }
   }
   try {
     return make();
   } finally {
-    for (const [name, value] of saved) process.env[name] = value;
+    for (const [name, value] of saved) env[name] = value;
   }
 }
 

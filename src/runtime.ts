@@ -1,0 +1,49 @@
+import { type NodeBuiltin, nodeBuiltin } from "./optional-modules.cjs";
+
+/**
+ * What the package uses of the runtime it runs in, reached without a Node built-in at load time:
+ * the handler runs wherever LangChain.js does (Node, Bun, Deno, Cloudflare Workers, the Vercel
+ * Edge Runtime, a browser). Only `setupTracing` and the console waterfall are for Node alone.
+ */
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The process environment, or an empty one where the runtime has none (a Worker without nodejs_compat, a browser). */
+export function environment(): Environment {
+  return (globalThis as { process?: { env?: Environment } }).process?.env ?? {};
+}
+
+/** Runs `task` soon, off the caller's path, without keeping a Node process alive for it. */
+export function soon(task: () => void): void {
+  if (typeof setImmediate === "function") {
+    setImmediate(task).unref?.();
+    return;
+  }
+  setTimeout(task, 0);
+}
+
+/** The part of `AsyncLocalStorage` the package uses. */
+export interface AsyncLocal<T> {
+  getStore(): T | undefined;
+  enterWith(store: T): void;
+}
+
+type AsyncLocalClass = new <T>() => AsyncLocal<T>;
+
+/**
+ * The runtime's `AsyncLocalStorage` class, or undefined where it has none: a global in the Vercel
+ * Edge Runtime, `node:async_hooks` in Node, Bun, Deno and workerd with nodejs_compat.
+ */
+export function asyncLocalStorageClass(): AsyncLocalClass | undefined {
+  const global = (globalThis as { AsyncLocalStorage?: unknown }).AsyncLocalStorage;
+  if (typeof global === "function") return global as AsyncLocalClass;
+  const hooks = builtin<{ AsyncLocalStorage?: unknown }>("node:async_hooks");
+  return typeof hooks?.AsyncLocalStorage === "function"
+    ? (hooks.AsyncLocalStorage as AsyncLocalClass)
+    : undefined;
+}
+
+/** A Node built-in, typed by the caller, or undefined where the runtime has none. */
+export function builtin<T>(name: NodeBuiltin): T | undefined {
+  return nodeBuiltin(name) as T | undefined;
+}
