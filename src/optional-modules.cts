@@ -81,10 +81,11 @@ export function apiEntryFile(): string | undefined {
 export function inBundle(): boolean {
   const file = typeof __filename === "string" ? __filename : "";
   if (!/optional-modules\.c?[jt]s$/.test(file)) return true;
+  // Asked for, not required: a require of a built-in fails an edge build (or warns in wrangler's).
+  const fs = nodeBuiltin("node:fs") as typeof import("node:fs") | undefined;
+  if (fs === undefined) return true;
   try {
-    // Required here, not at the top: an ES module bundle without a real require (esbuild's, with no
-    // banner) would fail at import on a top-level require of a Node built-in.
-    return !(require("node:fs") as typeof import("node:fs")).existsSync(file);
+    return !fs.existsSync(file);
   } catch {
     return true;
   }
