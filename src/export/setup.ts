@@ -214,6 +214,11 @@ function withTimeout(work: Promise<unknown>, timeoutMs: number, what: string): P
  * error naming the `npm install` line.
  */
 export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
+  if (typeof (globalThis as { process?: { once?: unknown } }).process?.once !== "function") {
+    throw new Error(
+      "langchain-otel: setupTracing() sets up the Node.js OpenTelemetry SDK, and this runtime is not Node.js (a Worker, an edge function, a browser). Register your platform's tracer provider instead (@vercel/otel's registerOTel, @microlabs/otel-cf-workers) and pass new OpenTelemetryCallbackHandler(); see docs/configuration.md, \"Edge runtimes\".",
+    );
+  }
   const env = process.env;
   const {
     serviceName,

@@ -1,4 +1,5 @@
 import type { HrTime } from "@opentelemetry/api";
+import { environment } from "../runtime.js";
 import { type ExportResult, ExportResultCode, type ReadableSpan, type SpanExporter } from "./sdk-types.js";
 
 /**
@@ -6,7 +7,7 @@ import { type ExportResult, ExportResultCode, type ReadableSpan, type SpanExport
  * backend. Spans are buffered per trace and printed when the trace's local root ends.
  */
 export interface WaterfallExporterOptions {
-  /** Where the text goes. Default: `process.stdout.write`. */
+  /** Where the text goes. Default: `process.stdout.write`; `console.log` where there is no stdout (a Worker). */
   write?: (text: string) => void;
   /** ANSI colours. Default: stdout is a TTY and `NO_COLOR` is unset. */
   color?: boolean;
@@ -275,8 +276,15 @@ export class ConsoleWaterfallExporter implements SpanExporter {
 
   constructor(options: WaterfallExporterOptions = {}) {
     checkOptions(options);
-    this.write = options.write ?? ((text) => process.stdout.write(text));
-    this.color = options.color ?? (Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined);
+    const stdout = (globalThis as { process?: { stdout?: { write?: unknown; isTTY?: boolean } } }).process
+      ?.stdout;
+    this.write =
+      options.write ??
+      (typeof stdout?.write === "function"
+        ? (text) => process.stdout.write(text)
+        : // No stdout (a Worker, an edge function): the runtime's console, a line per call.
+          (text) => console.log(text.replace(/\n$/, "")));
+    this.color = options.color ?? (stdout?.isTTY === true && environment().NO_COLOR === undefined);
     this.maxTraceAgeMs = options.maxTraceAgeMs ?? 30_000;
     this.maxTraces = options.maxTraces ?? 1000;
   }
