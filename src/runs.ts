@@ -286,7 +286,9 @@ export class RunRegistry {
     this.endOrphan(oldest[1], "capacity");
   }
 
-  // One unref'd timer per handler, alive only while runs are open: it never keeps the process up.
+  // One unref'd timer per handler, armed while runs are open and for one interval after the last
+  // ends: it never keeps a Node process up. (Where timers cannot be unref'd, an edge runtime or a
+  // browser, a pending timer holds nothing either.)
   private scheduleSweep(): void {
     const interval = Math.max(1_000, Math.min(this.orphanTimeoutMs, 60_000));
     this.sweepTimer = setTimeout(() => {

@@ -8,16 +8,40 @@ import { type NodeBuiltin, nodeBuiltin } from "./optional-modules.cjs";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** The process environment, or an empty one where the runtime has none (a Worker without nodejs_compat, a browser). */
+/**
+ * The process environment, or an empty one where the runtime has none (a Worker without
+ * nodejs_compat, a browser). A variable that cannot be read is unset: Deno throws on a read its
+ * permissions (`--allow-env`) do not cover.
+ */
 export function environment(): Environment {
-  return (globalThis as { process?: { env?: Environment } }).process?.env ?? {};
+  const env = (globalThis as { process?: { env?: Environment } }).process?.env;
+  if (env === undefined) return {};
+  return new Proxy(
+    {},
+    {
+      get(_, name) {
+        try {
+          return typeof name === "string" ? env[name] : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+    },
+  );
 }
 
-/** Runs `task` soon, off the caller's path, without keeping a Node process alive for it. */
+/**
+ * Runs `task` soon, off the caller's path, without keeping a Node process alive for it. Next.js'
+ * edge sandbox defines a `setImmediate` that throws: then a timer.
+ */
 export function soon(task: () => void): void {
   if (typeof setImmediate === "function") {
-    setImmediate(task).unref?.();
-    return;
+    try {
+      setImmediate(task).unref?.();
+      return;
+    } catch {
+      // Not supported here after all: fall through.
+    }
   }
   setTimeout(task, 0);
 }

@@ -11,6 +11,7 @@ import {
   type OpenTelemetryCallbackHandlerOptions,
   resolveHandlerOptions,
 } from "../options.js";
+import { type Environment, environment as processEnvironment } from "../runtime.js";
 import { FailureReportingExporter, FailureReportingMetricExporter } from "./resilient.js";
 import {
   checkInstalled,
@@ -98,17 +99,17 @@ function setupError(message: string): Error {
   return new Error(`langchain-otel: setupTracing: ${message}`);
 }
 
-const hasLangfuseKeys = (env: NodeJS.ProcessEnv): boolean =>
+const hasLangfuseKeys = (env: Environment): boolean =>
   Boolean(env.LANGFUSE_PUBLIC_KEY?.trim() && env.LANGFUSE_SECRET_KEY?.trim());
 
-const otlpEndpoint = (env: NodeJS.ProcessEnv): string | undefined =>
+const otlpEndpoint = (env: Environment): string | undefined =>
   env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined;
 
-const otlpMetricsEndpoint = (env: NodeJS.ProcessEnv): string | undefined =>
+const otlpMetricsEndpoint = (env: Environment): string | undefined =>
   env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined;
 
 /** The exporter `setupTracing` picks when none is forced. */
-export function pickExporter(env: NodeJS.ProcessEnv = process.env): ExporterChoice {
+export function pickExporter(env: Environment = processEnvironment()): ExporterChoice {
   if (hasLangfuseKeys(env)) return "langfuse";
   if (otlpEndpoint(env) !== undefined) return "otlp";
   return "console";
@@ -117,7 +118,7 @@ export function pickExporter(env: NodeJS.ProcessEnv = process.env): ExporterChoi
 type Encoding = "protobuf" | "json";
 
 /** The OTLP/HTTP encoding of a signal from the standard protocol variables; gRPC is not built in. */
-function otlpEncoding(env: NodeJS.ProcessEnv, signal: "TRACES" | "METRICS"): Encoding {
+function otlpEncoding(env: Environment, signal: "TRACES" | "METRICS"): Encoding {
   // An empty variable is unset (the OTel environment specification).
   const protocol =
     env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`]?.trim() ||
@@ -138,7 +139,7 @@ function otlpEncoding(env: NodeJS.ProcessEnv, signal: "TRACES" | "METRICS"): Enc
  * Whether metrics go out: OTLP is the only metrics exporter built in, so on when the environment
  * names an OTLP metrics endpoint and `OTEL_METRICS_EXPORTER` (default "otlp") asks for OTLP.
  */
-function metricsWanted(option: SetupTracingOptions["metrics"], env: NodeJS.ProcessEnv): boolean {
+function metricsWanted(option: SetupTracingOptions["metrics"], env: Environment): boolean {
   if (option === false || otlpMetricsEndpoint(env) === undefined) return false;
   const exporters = (env.OTEL_METRICS_EXPORTER ?? "otlp").split(",").map((name) => name.trim().toLowerCase());
   if (exporters.includes("otlp") || exporters.every((name) => name === "")) return true;
@@ -150,7 +151,7 @@ function metricsWanted(option: SetupTracingOptions["metrics"], env: NodeJS.Proce
   return false;
 }
 
-function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function positiveIntegerFromEnv(env: Environment, name: string, fallback: number): number {
   const value = Number(env[name]?.trim() || Number.NaN);
   return Number.isInteger(value) && value > 0 ? value : fallback;
 }
@@ -214,12 +215,14 @@ function withTimeout(work: Promise<unknown>, timeoutMs: number, what: string): P
  * error naming the `npm install` line.
  */
 export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
-  if (typeof (globalThis as { process?: { once?: unknown } }).process?.once !== "function") {
+  // Node, Bun and Deno say which Node they are; a Worker, Next.js' edge sandbox and a browser do not.
+  const host = (globalThis as { process?: { versions?: { node?: unknown }; once?: unknown } }).process;
+  if (typeof host?.versions?.node !== "string" || typeof host.once !== "function") {
     throw new Error(
       "langchain-otel: setupTracing() sets up the Node.js OpenTelemetry SDK, and this runtime is not Node.js (a Worker, an edge function, a browser). Register your platform's tracer provider instead (@vercel/otel's registerOTel, @microlabs/otel-cf-workers) and pass new OpenTelemetryCallbackHandler(); see docs/configuration.md, \"Edge runtimes\".",
     );
   }
-  const env = process.env;
+  const env = processEnvironment();
   const {
     serviceName,
     resourceAttributes,
@@ -397,7 +400,7 @@ function otlpMeterProvider(
   const { OTLPMetricExporter } = sdk[exporterPackage];
   // The reader refuses a timeout longer than its interval.
   const exportTimeoutMillis = Math.min(
-    positiveIntegerFromEnv(process.env, "OTEL_METRIC_EXPORT_TIMEOUT", 30_000),
+    positiveIntegerFromEnv(processEnvironment(), "OTEL_METRIC_EXPORT_TIMEOUT", 30_000),
     exportIntervalMillis,
   );
   return new sdk["sdk-metrics"].MeterProvider({
@@ -407,7 +410,7 @@ function otlpMeterProvider(
         // One diagnostic while the backend is down, not one per interval.
         exporter: new FailureReportingMetricExporter(
           new OTLPMetricExporter(),
-          `the OTLP metrics endpoint ${withoutCredentials(otlpMetricsEndpoint(process.env) ?? "")}`,
+          `the OTLP metrics endpoint ${withoutCredentials(otlpMetricsEndpoint(processEnvironment()) ?? "")}`,
         ) as never,
         exportIntervalMillis,
         exportTimeoutMillis,

@@ -158,10 +158,15 @@ export class PriceTable {
   preload(): void {
     if (!this.enabled || this.module !== undefined || this.loadFailed || this.preloading) return;
     this.preloading = true;
-    soon(() => {
+    try {
+      soon(() => {
+        this.preloading = false;
+        this.load();
+      });
+    } catch {
+      // No timer at all: the first priced call loads the table.
       this.preloading = false;
-      this.load();
-    });
+    }
   }
 
   /** Whether the price table is loaded. */
