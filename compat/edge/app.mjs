@@ -21,7 +21,12 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { LangChainContextManager, OpenTelemetryCallbackHandler, setupTracing } from "langchain-otel";
+import {
+  ConsoleWaterfallExporter,
+  LangChainContextManager,
+  OpenTelemetryCallbackHandler,
+  setupTracing,
+} from "langchain-otel";
 
 class Shelf extends BaseRetriever {
   lc_namespace = ["compat", "retrievers"];
@@ -86,6 +91,25 @@ class PlatformContextManager {
 const bridged =
   AsyncLocalStorage !== undefined &&
   context.setGlobalContextManager(new LangChainContextManager(new PlatformContextManager()).enable());
+
+// The console waterfall with its defaults, given the finished spans: what it prints (through
+// console.log where the runtime has no process.stdout).
+async function waterfall(spans) {
+  const lines = [];
+  const log = console.log;
+  const write = globalThis.process?.stdout?.write;
+  console.log = (text) => lines.push(String(text));
+  if (write) globalThis.process.stdout.write = (text) => lines.push(String(text)) > 0;
+  try {
+    const printer = new ConsoleWaterfallExporter({ color: false });
+    await new Promise((resolve) => printer.export(spans, resolve));
+    await printer.shutdown();
+  } finally {
+    console.log = log;
+    if (write) globalThis.process.stdout.write = write;
+  }
+  return lines.join("\n");
+}
 
 // setupTracing() is for Node; where there is none it must say what to do instead.
 function trySetupTracing() {
@@ -159,6 +183,7 @@ async function report(baseURL) {
     outcomes,
     bridged,
     setupTracing: trySetupTracing(),
+    waterfall: await waterfall(exporter.getFinishedSpans()),
     diagnostics,
     spans: exporter.getFinishedSpans().map((span) => ({
       name: span.name,

@@ -336,6 +336,11 @@ async function checkReport(label, report) {
     );
   });
 
+  await check(`${label}: the console waterfall prints the chain's trace`, () => {
+    assert.match(report.waterfall, /rag .*\n.*retrieve/s);
+    assert.match(report.waterfall, /chat gpt-4o-mini/);
+  });
+
   await check(`${label}: no failure reported through OpenTelemetry's diagnostics`, () => {
     assert.deepEqual(report.diagnostics, []);
   });
