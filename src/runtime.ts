@@ -71,3 +71,10 @@ export function asyncLocalStorageClass(): AsyncLocalClass | undefined {
 export function builtin<T>(name: NodeBuiltin): T | undefined {
   return nodeBuiltin(name) as T | undefined;
 }
+
+/** Base64 of the text's UTF-8 bytes, as `Buffer` gives it, where there is no `Buffer` too (a Worker without nodejs_compat). */
+export function base64(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}

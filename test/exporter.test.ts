@@ -2,6 +2,7 @@ import { DiagLogLevel, diag, SpanKind, trace } from "@opentelemetry/api";
 import { BatchSpanProcessor, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { expect } from "chai";
+import { describe as describeExportError } from "../src/export/resilient.js";
 import { pickExporter, setupTracing } from "../src/export/setup.js";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
 import { langfuseExporter, resolveLangfuseEndpoint } from "../src/langfuse/exporter.js";
@@ -17,7 +18,57 @@ async function traceOneCall(handler: OpenTelemetryCallbackHandler): Promise<void
   await model.invoke("hello", { callbacks: [handler] });
 }
 
+describe("an export failure's likely cause", () => {
+  // OTLP's messages: Node's http transport, and the fetch transport of browsers and Workers.
+  const cases: [string, Error, string][] = [
+    [
+      "Node, 401",
+      Object.assign(new Error("Unauthorized"), { code: 401 }),
+      "Unauthorized (401) (the backend refused the credentials: check the keys)",
+    ],
+    [
+      "Node, 429",
+      new Error("Export failed with retryable status"),
+      "Export failed with retryable status (the backend throttles or is unavailable: 429, 502, 503 or 504)",
+    ],
+    [
+      "Node, 500",
+      Object.assign(new Error("Internal Server Error"), { code: 500 }),
+      "Internal Server Error (500)",
+    ],
+    [
+      "fetch, 401",
+      new Error("Fetch request failed with non-retryable status 401"),
+      "Fetch request failed with non-retryable status 401 (the backend refused the credentials: check the keys)",
+    ],
+    [
+      "fetch, 400",
+      new Error("Fetch request failed with non-retryable status 400"),
+      "Fetch request failed with non-retryable status 400",
+    ],
+    [
+      "fetch, 503",
+      new Error("Fetch request failed with retryable status 503"),
+      "Fetch request failed with retryable status 503 (the backend throttles or is unavailable: 429, 502, 503 or 504)",
+    ],
+  ];
+  for (const [name, error, expected] of cases) {
+    it(name, () => expect(describeExportError(error)).to.equal(expected));
+  }
+});
+
 describe("langfuseExporter", () => {
+  it("encodes the keys as Buffer does, without Buffer (a Worker without nodejs_compat has none)", () => {
+    const [publicKey, secretKey] = ["pk-lf-ünïcode", "sk-lf-€ 秘密"];
+    const { headers } = resolveLangfuseEndpoint(
+      { publicKey, secretKey, baseUrl: "https://cloud.langfuse.com" },
+      {},
+    );
+    expect(headers.Authorization).to.equal(
+      `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
+    );
+  });
+
   let receiver: OtlpReceiver;
   before(async () => {
     receiver = await startOtlpReceiver();

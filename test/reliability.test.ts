@@ -615,6 +615,9 @@ describe("reliability", () => {
           );
           expect(ours, diagnostics.lines.join("\n")).to.have.length(1);
           expect(ours[0]).to.match(/failed/);
+          // The likely cause, where OTLP's message does not name it.
+          expect(ours[0].includes("check the keys")).to.equal(fault.name === "answering 401");
+          expect(ours[0].includes("throttles")).to.equal(fault.name === "answering 429");
           expect(diagnostics.lines.join("\n")).not.to.include("sk-lf-x");
         } finally {
           diagnostics.stop();

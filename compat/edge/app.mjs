@@ -24,6 +24,7 @@ import {
 import {
   ConsoleWaterfallExporter,
   LangChainContextManager,
+  langfuseExporter,
   OpenTelemetryCallbackHandler,
   setupTracing,
 } from "langchain-otel";
@@ -134,7 +135,27 @@ const notify = tool(
 );
 
 /** The three calls, each caught, then what the providers hold. */
-async function report(baseURL) {
+/**
+ * The Langfuse preset (OTLP/HTTP JSON, the exporter's fetch transport outside Node) sending the
+ * finished spans to the host's stand-in for Langfuse: the export's result, or what failed.
+ */
+async function sendToLangfuse(spans, baseUrl) {
+  try {
+    const exporter = langfuseExporter({
+      publicKey: "pk-lf-edge",
+      secretKey: "sk-lf-edge",
+      baseUrl,
+      encoding: "json",
+    });
+    const result = await new Promise((resolve) => exporter.export(spans, resolve));
+    await exporter.shutdown();
+    return { code: result.code, error: result.error?.message };
+  } catch (error) {
+    return { error: error?.stack ?? String(error) };
+  }
+}
+
+async function report(baseURL, langfuseURL) {
   const model = new ChatOpenAI({
     model: "gpt-4o-mini",
     apiKey: "sk-test-0123456789abcdefghij",
@@ -184,6 +205,7 @@ async function report(baseURL) {
     bridged,
     setupTracing: trySetupTracing(),
     waterfall: await waterfall(exporter.getFinishedSpans()),
+    langfuse: await sendToLangfuse(exporter.getFinishedSpans(), langfuseURL),
     diagnostics,
     spans: exporter.getFinishedSpans().map((span) => ({
       name: span.name,
@@ -216,7 +238,7 @@ export default {
   hostname: "127.0.0.1",
   port: 0,
   async fetch(request) {
-    const { baseURL } = await request.json();
-    return Response.json(await report(baseURL));
+    const { baseURL, langfuseURL } = await request.json();
+    return Response.json(await report(baseURL, langfuseURL));
   },
 };

@@ -1,4 +1,4 @@
-import { type Context, createContextKey, type Span, trace } from "@opentelemetry/api";
+import { type Context, createContextKey, diag, type Span, trace } from "@opentelemetry/api";
 import type { RunState } from "../runs.js";
 import { type AsyncLocal, asyncLocalStorageClass } from "../runtime.js";
 
@@ -57,6 +57,8 @@ interface BridgeState {
   manager: MarkableManager | undefined;
   /** Else a storage of our own (a wrapped manager without `attach`), where the runtime has one. */
   markers: AsyncLocal<string> | undefined;
+  /** Making a mark threw (workerd: no `enterWith`): no more are tried. */
+  cannotMark?: boolean;
 }
 
 /** A context manager that can make a context active for the rest of the current async context. */
@@ -111,17 +113,27 @@ export function registryEmptied(runs: OpenRuns): void {
  * their bodies fall back to the parent instead of landing under a sibling.
  */
 export function markRunExecution(run: RunState): void {
-  if (state.installed === 0) return;
-  const manager = state.manager;
-  if (manager !== undefined) {
-    const before = manager.active();
-    const current = before.getValue(MARKED_RUN) as string | undefined;
-    manager.attach(before.setValue(MARKED_RUN, isOpenSibling(current, run) ? UNKNOWN : run.runId));
-    return;
+  if (state.installed === 0 || state.cannotMark) return;
+  try {
+    const manager = state.manager;
+    if (manager !== undefined) {
+      const before = manager.active();
+      const current = before.getValue(MARKED_RUN) as string | undefined;
+      manager.attach(before.setValue(MARKED_RUN, isOpenSibling(current, run) ? UNKNOWN : run.runId));
+      return;
+    }
+    const store = state.markers;
+    if (store === undefined) return;
+    store.enterWith(isOpenSibling(store.getStore(), run) ? UNKNOWN : run.runId);
+  } catch (error) {
+    // workerd's AsyncLocalStorage has no enterWith: no mark can be made in this runtime, so stop
+    // trying, and say once what the bridge then leaves out.
+    state.cannotMark = true;
+    diag.warn(
+      "langchain-otel: the context bridge cannot mark a model's or retriever's body in this runtime (its AsyncLocalStorage cannot enter a context), so the spans those bodies start (the provider's HTTP call) nest under the run that called the model, not under its span. Spans started in lambdas, tools and graph nodes are not affected.",
+      error,
+    );
   }
-  const store = state.markers;
-  if (store === undefined) return;
-  store.enterWith(isOpenSibling(store.getStore(), run) ? UNKNOWN : run.runId);
 }
 
 /** The context is marked with another open run under the same parent. */

@@ -146,13 +146,21 @@ function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function describe(error: Error | undefined): string {
+/** An export error in a line, with the likely cause where OTLP's own message does not name it. */
+export function describe(error: Error | undefined): string {
   if (error === undefined) return "unknown error";
   const code = (error as { code?: unknown }).code;
   const message = error.message || error.name;
-  // OTLP says no more for 429 and 503: name the likely cause.
-  const hint = /retryable status/i.test(message)
-    ? " (the backend throttles or is unavailable: 429, 502, 503 or 504)"
-    : "";
-  return `${message}${code !== undefined ? ` (${String(code)})` : ""}${hint}`;
+  return `${message}${code !== undefined ? ` (${String(code)})` : ""}${hint(message, code)}`;
+}
+
+// OTLP's exporters say "retryable status" (Node: 429, 502, 503, 504) or, with the fetch transport of
+// browsers and Workers, "non-retryable status 401"; Node's gives the status as the error's code.
+function hint(message: string, code: unknown): string {
+  const status = /\bstatus (\d{3})\b/i.exec(message)?.[1] ?? String(code);
+  if (status === "401" || status === "403") return " (the backend refused the credentials: check the keys)";
+  if (/\bnon-retryable status\b/i.test(message)) return "";
+  if (/\bretryable status\b/i.test(message))
+    return " (the backend throttles or is unavailable: 429, 502, 503 or 504)";
+  return "";
 }

@@ -1,7 +1,7 @@
 import { FailureReportingExporter } from "../export/resilient.js";
 import { otlpTraceExporter } from "../export/sdk.js";
 import type { SpanExporter } from "../export/sdk-types.js";
-import { type Environment, environment } from "../runtime.js";
+import { base64, type Environment, environment } from "../runtime.js";
 
 /** Options of `langfuseExporter()`. Each falls back to an environment variable. */
 export interface LangfuseExporterOptions {
@@ -105,7 +105,7 @@ export function resolveLangfuseEndpoint(
     url,
     headers: {
       ...options.headers,
-      Authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
+      Authorization: `Basic ${base64(`${publicKey}:${secretKey}`)}`,
       "x-langfuse-ingestion-version": LANGFUSE_INGESTION_VERSION,
     },
   };
