@@ -108,6 +108,19 @@ RunnableLambda.from((x) => x + 1).invoke(1, { callbacks: [handler] }).then((valu
     );
   });
 
+  it("an app on @vercel/otel's pieces (sdk-trace-base 2.x, which brings sdk-trace 2.x; no sdk-trace-node) is told the 2.x line", () => {
+    const vercelOtel = [
+      ...HANDLER_ONLY,
+      "@opentelemetry/sdk-trace-base",
+      "@opentelemetry/sdk-trace",
+      "@opentelemetry/resources",
+      "@opentelemetry/core",
+    ];
+    expect(runInProject(vercelOtel, errorOf("new lib.LangChainContextManager()"))).to.equal(
+      'langchain-otel: LangChainContextManager needs the package "@opentelemetry/context-async-hooks", which is not installed. Install it: npm install @opentelemetry/context-async-hooks@^2',
+    );
+  });
+
   it("install lines pin each package to its line", () => {
     expect(installCommand(["sdk-trace", "core", "exporter-trace-otlp-proto"], "3.x")).to.equal(
       "npm install @opentelemetry/sdk-trace@^3 @opentelemetry/core@^3 @opentelemetry/exporter-trace-otlp-proto@^0.301",

@@ -59,15 +59,16 @@ const scoped = (name: SdkPackage) => `@opentelemetry/${name}` as const;
 /**
  * The SDK line in use. The API decides first: the 3.x SDK needs API 1.10, the 2.x SDK declares
  * API < 1.10, so with API 1.10 and `sdk-trace` installed it is 3.x. Otherwise the line whose
- * trace package is installed (2.x first: a 2.12 application also has `sdk-trace`, which
- * `sdk-trace-base` is built on); with neither, the line that goes with the installed API.
+ * trace package is installed, 2.x first: `sdk-trace-node` and `sdk-trace-base` exist only in 2.x,
+ * and a 2.12 application also has `sdk-trace`, which `sdk-trace-base` is built on (`@vercel/otel`
+ * brings `sdk-trace-base` without `sdk-trace-node`). With neither, the line of the installed API.
  */
 export function sdkLine(): SdkLine {
   const [major = 0, minor = 0] = (installedApiVersion() ?? "1.9.0").split(".").map(Number);
   const api3 = major > 1 || minor >= 10;
   const trace3 = isInstalled(scoped("sdk-trace"));
   if (api3 && trace3) return "3.x";
-  if (isInstalled(scoped("sdk-trace-node"))) return "2.x";
+  if (isInstalled(scoped("sdk-trace-node")) || isInstalled(scoped("sdk-trace-base"))) return "2.x";
   if (trace3) return "3.x";
   return api3 ? "3.x" : "2.x";
 }
