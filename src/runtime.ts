@@ -2,8 +2,8 @@ import { type NodeBuiltin, nodeBuiltin } from "./optional-modules.cjs";
 
 /**
  * What the package uses of the runtime it runs in, reached without a Node built-in at load time:
- * the handler runs wherever LangChain.js does (Node, Bun, Deno, Cloudflare Workers, the Vercel
- * Edge Runtime, a browser). Only `setupTracing` and the console waterfall are for Node alone.
+ * the handler runs where LangChain.js does outside Node too (Bun, Deno, Cloudflare Workers, the
+ * Vercel Edge Runtime; compat/edge checks each). Only `setupTracing` is for Node alone.
  */
 
 export type Environment = Readonly<Record<string, string | undefined>>;

@@ -121,7 +121,7 @@ describe("the import graph of the package root and a handler", function () {
         ).to.equal(true);
       });
 
-      it("asks for no Node built-in: the handler loads in Workers, the Vercel Edge Runtime and browsers", () => {
+      it("asks for no Node built-in: the handler loads in Workers and the Vercel Edge Runtime", () => {
         const requests = modules.filter((module) => /^(import|require) /.test(module));
         // The recording works: the package's own files are seen asking for their imports.
         expect(requests.some((request) => request.includes("@langchain/core"))).to.equal(true);
