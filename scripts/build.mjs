@@ -46,18 +46,21 @@ const entryPoints = targets.map((target) =>
 
 // src/optional-modules.cts stays a CommonJS module of its own, dist/cjs/optional-modules.js, which
 // both builds import: bundled into them, its literal require("…") calls would become a helper, and
-// an application's bundler would no longer see which optional packages to include.
+// an application's bundler would no longer see which optional packages to include. They import it
+// as "#optional-modules", which package.json's "imports" maps: to optional-modules-browser.js
+// (src/optional-modules-browser.cts, the browser's short list) under the `browser` condition, to
+// the full module everywhere else.
 const OWN_MODULE = "optional-modules";
-const ownModuleFrom = (format) => (format === "esm" ? `../cjs/${OWN_MODULE}.js` : `./${OWN_MODULE}.js`);
-const keepOwnModule = (format) => ({
+const OWN_MODULES = [OWN_MODULE, `${OWN_MODULE}-browser`];
+const keepOwnModule = {
   name: "keep-optional-modules",
   setup(builder) {
     builder.onResolve({ filter: new RegExp(`/${OWN_MODULE}\\.cjs$`) }, () => ({
-      path: ownModuleFrom(format),
+      path: `#${OWN_MODULE}`,
       external: true,
     }));
   },
-});
+};
 
 const common = {
   entryPoints,
@@ -74,7 +77,7 @@ await build({
   ...common,
   outdir: join(dist, "esm"),
   format: "esm",
-  plugins: [keepOwnModule("esm")],
+  plugins: [keepOwnModule],
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
 });
@@ -86,25 +89,24 @@ await build({
   ...(entryPoints.length === 1 ? {} : { entryPoints: sources, bundle: false }),
   outdir: join(dist, "cjs"),
   format: "cjs",
-  plugins: [keepOwnModule("cjs")],
+  plugins: [keepOwnModule],
 });
 
-await build({
-  ...common,
-  entryPoints: [join(root, "src", `${OWN_MODULE}.cts`)],
-  bundle: false,
-  outfile: join(dist, "cjs", `${OWN_MODULE}.js`),
-  format: "cjs",
-});
-// The external path is relative to a bundle at the root of dist/<format>: wrong from a chunk below.
-for (const format of ["esm", "cjs"]) {
-  for (const file of filesUnder(join(dist, format), ".js")) {
-    if (dirname(file) !== "." && readFileSync(join(dist, format, file), "utf8").includes(`/${OWN_MODULE}.js`))
-      throw new Error(
-        `build: ${format}/${file} imports ${OWN_MODULE}.js from below the root of dist/${format}`,
-      );
-  }
+for (const name of OWN_MODULES) {
+  await build({
+    ...common,
+    entryPoints: [join(root, "src", `${name}.cts`)],
+    bundle: false,
+    outfile: join(dist, "cjs", `${name}.js`),
+    format: "cjs",
+  });
 }
+const imports = manifest.imports?.[`#${OWN_MODULE}`];
+if (
+  imports?.browser !== `./dist/cjs/${OWN_MODULE}-browser.js` ||
+  imports?.default !== `./dist/cjs/${OWN_MODULE}.js`
+)
+  throw new Error(`build: package.json's "imports" must map "#${OWN_MODULE}" to the two modules built here`);
 
 for (const declaration of [
   ...filesUnder(join(dist, "esm"), ".d.ts"),
@@ -114,7 +116,15 @@ for (const declaration of [
   mkdirSync(dirname(target), { recursive: true });
   cpSync(join(dist, "esm", declaration), target);
 }
-writeFileSync(join(dist, "cjs", "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
+// The CommonJS build's package scope is this marker, so "#optional-modules" resolves through its
+// own "imports", the package's with the paths taken from here.
+const cjsImports = Object.fromEntries(
+  Object.entries(imports).map(([condition, path]) => [condition, path.replace("./dist/cjs/", "./")]),
+);
+writeFileSync(
+  join(dist, "cjs", "package.json"),
+  `${JSON.stringify({ type: "commonjs", imports: { [`#${OWN_MODULE}`]: cjsImports } })}\n`,
+);
 console.log(
   `built ${entryPoints.map((entry) => relative(root, entry)).join(", ")} into ${relative(root, dist)}/{esm,cjs}`,
 );

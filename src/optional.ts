@@ -89,11 +89,13 @@ function isMissing(error: unknown, name: string): boolean {
   if (typeof message !== "string") return false;
   if (code === "MODULE_NOT_FOUND") return message.includes(`'${name}'`);
   // What a bundler leaves where a module it could not find would be, when the app is bundled
-  // without it: esbuild's ESM output, Vite, Bun; Rollup's ESM output keeps a bare `require`.
+  // without it: esbuild's ESM output, Vite, Bun; Rollup's ESM output keeps a bare `require`, and
+  // Next.js' edge sandbox answers one with "Native module not found".
   return (
     message.startsWith(`Dynamic require of "${name}"`) ||
     message.startsWith(`Could not resolve "${name}"`) ||
     message.startsWith(`Cannot require module ${name}`) ||
+    message === `Native module not found: ${name}` ||
     (error instanceof ReferenceError && message === "require is not defined")
   );
 }

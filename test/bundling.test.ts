@@ -237,4 +237,55 @@ describe("a bundled app, deployed without node_modules", function () {
     expect(failure).to.include('"Bundled apps"');
     expect(failure).to.not.include("not installed");
   });
+
+  it("a browser bundle, in a project that also has the Node SDK for its server: no Node-only package, a priced trace", async () => {
+    const project = makeProject(APP_PACKAGES);
+    projects.push(project);
+    writeFileSync(join(project, "browser.mjs"), BROWSER_APP);
+    const deployed = mkdtempSync(join(tmpdir(), "langchain-otel-deployed-"));
+    projects.push(deployed);
+    // What a front-end build does (Vite's client build resolves the same `browser` condition).
+    const result = await build({
+      entryPoints: [join(project, "browser.mjs")],
+      outfile: join(deployed, "app.mjs"),
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      metafile: true,
+      logLevel: "silent",
+    });
+    const bundled = Object.keys(result.metafile.inputs);
+    // The full list would have pulled in context-async-hooks, whose require("async_hooks") fails
+    // a browser build, and sdk-trace-node.
+    expect(
+      bundled.filter((file) => /@opentelemetry\/(context-async-hooks|sdk-trace-node)\//.test(file)),
+    ).to.deep.equal([]);
+    expect(
+      bundled.some((file) => file.includes("langchain-otel/dist/cjs/optional-modules-browser.js")),
+    ).to.equal(true);
+    expect(bundled.some((file) => file.includes("@pydantic/genai-prices/"))).to.equal(true);
+
+    const out = await runDeployed(deployed, { MODEL_BASE_URL: server.baseURL });
+    expect(out.trim()).to.match(/^chat gpt-4o-mini cost [0-9.e-]+$/);
+    expect(Number(out.trim().split(" ").at(-1))).to.be.greaterThan(0);
+  });
 });
+
+// A page's script: the handler with the page's own provider, one model call, its cost.
+const BROWSER_APP = `
+import { ChatOpenAI } from "@langchain/openai";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { OpenTelemetryCallbackHandler } from "langchain-otel";
+
+const exporter = new InMemorySpanExporter();
+const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const handler = new OpenTelemetryCallbackHandler({ tracerProvider });
+const model = new ChatOpenAI({
+  model: "gpt-4o-mini",
+  apiKey: "sk-test-0123456789abcdefghij",
+  configuration: { baseURL: globalThis.process?.env.MODEL_BASE_URL, dangerouslyAllowBrowser: true },
+  maxRetries: 0,
+});
+await model.invoke("Where is my order?", { callbacks: [handler] });
+for (const span of exporter.getFinishedSpans()) console.log(span.name, "cost", span.attributes["langchain_otel.cost_usd"]);
+`;

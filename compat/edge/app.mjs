@@ -112,6 +112,17 @@ async function waterfall(spans) {
   return lines.join("\n");
 }
 
+// LangChainContextManager's default inner manager comes from @opentelemetry/context-async-hooks,
+// which this app does not install: what the error says.
+function tryDefaultContextManager() {
+  try {
+    new LangChainContextManager();
+    return "constructed";
+  } catch (error) {
+    return error.message;
+  }
+}
+
 // setupTracing() is for Node; where there is none it must say what to do instead.
 function trySetupTracing() {
   if (typeof globalThis.process?.versions?.node === "string") return "not tried: a Node-like runtime";
@@ -204,6 +215,7 @@ async function report(baseURL, langfuseURL) {
     outcomes,
     bridged,
     setupTracing: trySetupTracing(),
+    defaultContextManager: tryDefaultContextManager(),
     waterfall: await waterfall(exporter.getFinishedSpans()),
     langfuse: await sendToLangfuse(exporter.getFinishedSpans(), langfuseURL),
     diagnostics,

@@ -370,6 +370,21 @@ async function checkReport(label, report) {
     );
   });
 
+  await check(`${label}: new LangChainContextManager() names what it lacks here`, () => {
+    if (label === "Cloudflare Workers, no flags") {
+      assert.match(
+        report.defaultContextManager,
+        /^langchain-otel: LangChainContextManager needs AsyncLocalStorage, which this runtime does not have/,
+      );
+      return;
+    }
+    // The app has the 2.x SDK's sdk-trace-base (no sdk-trace-node): the 2.x line's install.
+    assert.match(
+      report.defaultContextManager,
+      /needs the package "@opentelemetry\/context-async-hooks", which is not installed\. Install it: npm install @opentelemetry\/context-async-hooks@\^2\b/,
+    );
+  });
+
   await check(`${label}: the console waterfall prints the chain's trace`, () => {
     assert.match(report.waterfall, /rag .*\n.*retrieve/s);
     assert.match(report.waterfall, /chat gpt-4o-mini/);

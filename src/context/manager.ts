@@ -1,6 +1,7 @@
 import { type Context, type ContextManager, diag } from "@opentelemetry/api";
 import { installSpecs, sdkLine } from "../export/sdk.js";
 import { requireOptional } from "../optional.js";
+import { asyncLocalStorageClass } from "../runtime.js";
 import {
   bridgedContext,
   enteredContext,
@@ -34,6 +35,11 @@ export class LangChainContextManager implements ContextManager {
     if (inner !== undefined && (typeof inner.active !== "function" || typeof inner.with !== "function")) {
       throw new TypeError(
         "langchain-otel: LangChainContextManager wraps an OpenTelemetry ContextManager, e.g. new AsyncLocalStorageContextManager().",
+      );
+    }
+    if (inner === undefined && asyncLocalStorageClass() === undefined) {
+      throw new Error(
+        'langchain-otel: LangChainContextManager needs AsyncLocalStorage, which this runtime does not have (a browser, a Worker without nodejs_compat), so there is no context to bridge: leave it out; the handler traces without it. See docs/configuration.md, "Edge runtimes".',
       );
     }
     this.inner =
