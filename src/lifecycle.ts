@@ -2,7 +2,6 @@ import {
   type Attributes,
   type AttributeValue,
   type Context,
-  context,
   diag,
   type Link,
   type Span,
@@ -10,6 +9,7 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
+import { rootParentContext } from "./context/remote-parent.js";
 import { CallAccounting } from "./genai/accounting.js";
 import { ATTR_GEN_AI_WORKFLOW_NAME, ATTR_LANGCHAIN_RUN_ID, ATTR_ORPHANED } from "./genai/attributes.js";
 import { ContentCapture } from "./genai/capture.js";
@@ -172,7 +172,8 @@ export class RunLifecycle {
     // A duplicate start keeps the first span: ending it twice or leaking one would both be worse.
     if (typeof runId !== "string" || this.runs.has(runId)) return undefined;
     const parentRun = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
-    const parent = parentRun !== undefined ? childContextOf(parentRun) : context.active();
+    const parent =
+      parentRun !== undefined ? childContextOf(parentRun) : rootParentContext(start.metadata.traceParent);
     // Priority order: the SDK keeps the first attributes set when a count limit is reached. The
     // sampling-relevant ones go to startSpan; the rest are set on the span directly (an attribute
     // passed to startSpan is copied twice more), except a model run's, which wait for its end.

@@ -145,7 +145,10 @@ const notify = tool(
   },
 );
 
-/** The three calls, each caught, then what the providers hold. */
+/** The request's trace context, as the platform's request span would hand it over. */
+const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/** The calls, each caught, then what the providers hold. */
 /**
  * The Langfuse preset (OTLP/HTTP JSON, the exporter's fetch transport outside Node) sending the
  * finished spans to the host's stand-in for Langfuse: the export's result, or what failed.
@@ -195,6 +198,11 @@ async function report(baseURL, langfuseURL) {
       return text;
     },
     tool: () => notify.invoke({ order: "A-1042" }, config),
+    // A run started under the caller's trace context, handed over as a W3C traceparent.
+    traceparent: () =>
+      RunnableLambda.from(async () => "ok")
+        .withConfig({ runName: "under-request" })
+        .invoke("A-1042", { ...config, metadata: { traceparent: TRACEPARENT } }),
     // Which span a span started in a lambda's body would get as its parent.
     bridge: () =>
       RunnableLambda.from(async () => trace.getActiveSpan()?.spanContext().spanId ?? null)

@@ -359,6 +359,14 @@ async function checkReport(label, report) {
     },
   );
 
+  await check(`${label}: a run whose metadata carries a traceparent starts under that span`, () => {
+    assert.equal(outcome(report, "traceparent"), "ok");
+    const [run] = named("under-request");
+    assert.ok(run, "the run's span");
+    assert.equal(run.traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert.equal(run.parentSpanId, "00f067aa0ba902b7");
+  });
+
   await check(`${label}: setupTracing() where there is no Node says what to use instead`, () => {
     if (!label.startsWith("Cloudflare Workers, no flags") && !label.startsWith("Vercel Edge")) {
       assert.equal(report.setupTracing, "not tried: a Node-like runtime");

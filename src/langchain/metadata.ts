@@ -28,7 +28,8 @@ type Slot =
         | "lsTemperature"
         | "lsMaxTokens"
         | "lsStop"
-        | "tags";
+        | "tags"
+        | "traceParent";
     };
 
 const SLOTS = new Map<string, Slot>([
@@ -41,6 +42,7 @@ const SLOTS = new Map<string, Slot>([
   ["ls_temperature", { kind: "lsTemperature" }],
   ["ls_max_tokens", { kind: "lsMaxTokens" }],
   ["ls_stop", { kind: "lsStop" }],
+  ["traceparent", { kind: "traceParent" }],
   ...USER_KEYS.map((key, rank): [string, Slot] => [key, { kind: "user", rank }]),
   ...SESSION_KEYS.map((key, rank): [string, Slot] => [key, { kind: "session", rank }]),
   ...TRACE_NAME_KEYS.map((key, rank): [string, Slot] => [key, { kind: "traceName", rank }]),
@@ -71,6 +73,8 @@ export interface RunMetadata {
   traceName: string | undefined;
   /** The values of `langfuseTags` / `langfuse_tags`, in key order. */
   tagValues: unknown[] | undefined;
+  /** `traceparent`: a W3C trace context the outermost run starts under, unparsed. */
+  traceParent: string | undefined;
   /** The other entries, worth showing as observation metadata: `[key, value, key, value, …]`. */
   shown: unknown[] | undefined;
 }
@@ -91,15 +95,23 @@ export const NO_METADATA: RunMetadata = Object.freeze({
   sessionId: undefined,
   traceName: undefined,
   tagValues: undefined,
+  traceParent: undefined,
   shown: undefined,
 });
 
 /**
  * Run metadata worth showing: without the control keys above, LangChain's `ls_*` model hints, its
- * version stamp, and the internals frameworks mark with `__` (LangGraph 0.4's `__pregel_task_id`).
+ * version stamp, the internals frameworks mark with `__` (LangGraph 0.4's `__pregel_task_id`), and
+ * the `traceparent` an outermost run starts under.
  */
 export function isControlMetadataKey(key: string): boolean {
-  return key.startsWith("langfuse") || key.startsWith("ls_") || key.startsWith("__") || key === "versions";
+  return (
+    key.startsWith("langfuse") ||
+    key.startsWith("ls_") ||
+    key.startsWith("__") ||
+    key === "versions" ||
+    key === "traceparent"
+  );
 }
 
 /**
@@ -124,6 +136,7 @@ export function readRunMetadata(metadata: unknown): RunMetadata {
     sessionId: undefined,
     traceName: undefined,
     tagValues: undefined,
+    traceParent: undefined,
     shown: undefined,
   };
   const ranks: Ranks = {
@@ -196,6 +209,9 @@ function readSlot(read: RunMetadata, ranks: Ranks, slot: Slot, key: string, valu
       break;
     case "tags":
       read.tagValues = appended(read.tagValues, value);
+      break;
+    case "traceParent":
+      read.traceParent = nonEmptyString(value);
       break;
     case "user":
       if (slot.rank < ranks.user && nonEmptyString(value) !== undefined) {
