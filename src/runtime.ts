@@ -8,13 +8,29 @@ import { type NodeBuiltin, nodeBuiltin } from "./optional-modules.cjs";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+/** What the package reads of a Node-like `process`; each part may be missing outside Node. */
+interface HostProcess {
+  env?: Record<string, string | undefined>;
+  versions?: { node?: unknown };
+  once?: unknown;
+  stdout?: { write?: unknown; isTTY?: boolean };
+}
+
+/**
+ * The runtime's `process`, or undefined where there is none (a Worker without nodejs_compat, a
+ * browser); Next.js' edge sandbox has one with only `env`.
+ */
+export function hostProcess(): HostProcess | undefined {
+  return (globalThis as { process?: HostProcess }).process;
+}
+
 /**
  * The process environment, or an empty one where the runtime has none (a Worker without
  * nodejs_compat, a browser). A variable that cannot be read is unset: Deno throws on a read its
  * permissions (`--allow-env`) do not cover.
  */
 export function environment(): Environment {
-  const env = (globalThis as { process?: { env?: Environment } }).process?.env;
+  const env = hostProcess()?.env;
   if (env === undefined) return {};
   return new Proxy(
     {},
@@ -31,19 +47,24 @@ export function environment(): Environment {
 }
 
 /**
- * Runs `task` soon, off the caller's path, without keeping a Node process alive for it. Next.js'
- * edge sandbox defines a `setImmediate` that throws: then a timer.
+ * Runs `task` soon, off the caller's path, without keeping a Node process alive for it; false when
+ * it could not be scheduled. Next.js' edge sandbox defines a `setImmediate` that throws: then a timer.
  */
-export function soon(task: () => void): void {
+export function soon(task: () => void): boolean {
   if (typeof setImmediate === "function") {
     try {
       setImmediate(task).unref?.();
-      return;
+      return true;
     } catch {
       // Not supported here after all: fall through.
     }
   }
-  setTimeout(task, 0);
+  try {
+    setTimeout(task, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The part of `AsyncLocalStorage` the package uses. */

@@ -11,7 +11,7 @@ import {
   type OpenTelemetryCallbackHandlerOptions,
   resolveHandlerOptions,
 } from "../options.js";
-import { type Environment, environment as processEnvironment } from "../runtime.js";
+import { type Environment, hostProcess, environment as processEnvironment } from "../runtime.js";
 import { FailureReportingExporter, FailureReportingMetricExporter } from "./resilient.js";
 import {
   checkInstalled,
@@ -216,7 +216,7 @@ function withTimeout(work: Promise<unknown>, timeoutMs: number, what: string): P
  */
 export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
   // Node, Bun and Deno say which Node they are; a Worker, Next.js' edge sandbox and a browser do not.
-  const host = (globalThis as { process?: { versions?: { node?: unknown }; once?: unknown } }).process;
+  const host = hostProcess();
   if (typeof host?.versions?.node !== "string" || typeof host.once !== "function") {
     throw new Error(
       "langchain-otel: setupTracing() sets up the Node.js OpenTelemetry SDK, and this runtime is not Node.js (a Worker, an edge function, a browser). Register your platform's tracer provider instead (@vercel/otel's registerOTel, @microlabs/otel-cf-workers) and pass new OpenTelemetryCallbackHandler(); see docs/configuration.md, \"Edge runtimes\".",

@@ -1,5 +1,5 @@
 import type { HrTime } from "@opentelemetry/api";
-import { environment } from "../runtime.js";
+import { environment, hostProcess } from "../runtime.js";
 import { type ExportResult, ExportResultCode, type ReadableSpan, type SpanExporter } from "./sdk-types.js";
 
 /**
@@ -276,8 +276,7 @@ export class ConsoleWaterfallExporter implements SpanExporter {
 
   constructor(options: WaterfallExporterOptions = {}) {
     checkOptions(options);
-    const stdout = (globalThis as { process?: { stdout?: { write?: unknown; isTTY?: boolean } } }).process
-      ?.stdout;
+    const stdout = hostProcess()?.stdout;
     this.write =
       options.write ??
       (typeof stdout?.write === "function"

@@ -157,16 +157,11 @@ export class PriceTable {
    */
   preload(): void {
     if (!this.enabled || this.module !== undefined || this.loadFailed || this.preloading) return;
-    this.preloading = true;
-    try {
-      soon(() => {
-        this.preloading = false;
-        this.load();
-      });
-    } catch {
-      // No timer at all: the first priced call loads the table.
+    // Without a timer, the first priced call loads the table.
+    this.preloading = soon(() => {
       this.preloading = false;
-    }
+      this.load();
+    });
   }
 
   /** Whether the price table is loaded. */

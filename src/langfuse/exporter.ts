@@ -1,7 +1,7 @@
 import { FailureReportingExporter } from "../export/resilient.js";
 import { otlpTraceExporter } from "../export/sdk.js";
 import type { SpanExporter } from "../export/sdk-types.js";
-import { base64, type Environment, environment } from "../runtime.js";
+import { base64, type Environment, environment, hostProcess } from "../runtime.js";
 
 /** Options of `langfuseExporter()`. Each falls back to an environment variable. */
 export interface LangfuseExporterOptions {
@@ -116,7 +116,7 @@ const OTLP_HEADER_VARIABLES = ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP
 /** Runs `make` with these environment variables unset (the exporter reads them when made), then restores them. */
 function withoutEnvironment<T>(names: readonly string[], make: () => T): T {
   // No process environment (an edge runtime): the exporter has none to read either.
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const env = hostProcess()?.env;
   if (env === undefined) return make();
   const saved = new Map<string, string>();
   for (const name of names) {
