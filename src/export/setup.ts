@@ -334,7 +334,7 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
   const provider = sdk.tracerProvider(resource, processors);
   const meterProvider =
     metricsEncoding !== undefined
-      ? otlpMeterProvider(resource, metricsEncoding, metricsInterval, line)
+      ? otlpMeterProvider(env, resource, metricsEncoding, metricsInterval, line)
       : undefined;
   const contextBridge = handlerOptions.contextBridge ?? contextBridgeFromEnv() ?? true;
   const registered = register
@@ -390,6 +390,7 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingSetup {
 
 /** A `MeterProvider` exporting over OTLP/HTTP with a periodic reader, configured by the standard variables. */
 function otlpMeterProvider(
+  env: Environment,
   resource: Attributes,
   encoding: Encoding,
   exportIntervalMillis: number,
@@ -400,7 +401,7 @@ function otlpMeterProvider(
   const { OTLPMetricExporter } = sdk[exporterPackage];
   // The reader refuses a timeout longer than its interval.
   const exportTimeoutMillis = Math.min(
-    positiveIntegerFromEnv(processEnvironment(), "OTEL_METRIC_EXPORT_TIMEOUT", 30_000),
+    positiveIntegerFromEnv(env, "OTEL_METRIC_EXPORT_TIMEOUT", 30_000),
     exportIntervalMillis,
   );
   return new sdk["sdk-metrics"].MeterProvider({
@@ -410,7 +411,7 @@ function otlpMeterProvider(
         // One diagnostic while the backend is down, not one per interval.
         exporter: new FailureReportingMetricExporter(
           new OTLPMetricExporter(),
-          `the OTLP metrics endpoint ${withoutCredentials(otlpMetricsEndpoint(processEnvironment()) ?? "")}`,
+          `the OTLP metrics endpoint ${withoutCredentials(otlpMetricsEndpoint(env) ?? "")}`,
         ) as never,
         exportIntervalMillis,
         exportTimeoutMillis,
